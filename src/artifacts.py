@@ -1,0 +1,37 @@
+"""What one training run writes to its output directory.
+
+Only deterministic content, so a rerun with the same config hashes the same:
+``metrics.json``, ``costs.csv``, ``params.npz``, ``config.yaml`` and, for 2D
+data, ``boundary.png`` and ``cost.png``. The pipeline declares these as DVC
+outputs; tracking logs the same directory as MLflow artifacts.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from . import plots
+from .io import atomic_write_json, atomic_write_npz, atomic_write_text
+
+
+def run_name(cfg: DictConfig) -> str:
+    """Readable and unique within a sweep, e.g. ``he-l2=0.7-kp=1.0``."""
+    return f"{cfg.init}-l2={cfg.lambd}-kp={cfg.keep_prob}"
+
+
+def write(result, cfg: DictConfig, directory: str | Path) -> Path:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(directory / "metrics.json", {k: round(float(v), 12) for k, v in result.metrics.items()})
+    lines = ["step,cost"] + [f"{s},{c!r}" for s, c in zip(result.cost_steps, result.costs)]
+    atomic_write_text(directory / "costs.csv", "\n".join(lines) + "\n")
+    atomic_write_npz(directory / "params.npz", **{k: np.asarray(v) for k, v in result.params.items()})
+    atomic_write_text(directory / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    title = run_name(cfg)
+    plots.cost_curve(result.cost_steps, result.costs, directory / "cost.png", title)
+    train = result.dataset.train
+    if train.X.shape[0] == 2:
+        plots.decision_boundary(result.params, train.X, train.Y, directory / "boundary.png", title)
+    return directory

@@ -1,0 +1,174 @@
+"""Datasets in course layout: X is (n_x, m), Y is (1, m) with labels 0/1.
+
+Every loader returns a ``Dataset`` with ``train`` and ``test`` splits and, when
+the source has one, a ``dev`` split. Generators are seeded with their own
+``RandomState`` so they never touch numpy's global state.
+"""
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import sklearn.datasets
+
+from .errors import InputError
+
+SPLITS = ("train", "dev", "test")
+
+
+@dataclass
+class Split:
+    X: np.ndarray
+    Y: np.ndarray
+
+
+@dataclass
+class Dataset:
+    name: str
+    splits: dict[str, Split]
+
+    @property
+    def train(self) -> Split:
+        return self.splits["train"]
+
+    @property
+    def test(self) -> Split:
+        return self.splits["test"]
+
+    @property
+    def dev(self) -> Split | None:
+        return self.splits.get("dev")
+
+
+def _split(X: np.ndarray, y: np.ndarray) -> Split:
+    """From sklearn layout (m, n_x), (m,) to course layout (n_x, m), (1, m)."""
+    return Split(np.ascontiguousarray(X.T, dtype=float), y.reshape(1, -1).astype(np.int64))
+
+
+def circles(**_) -> Dataset:
+    """The course's circles, exactly: seed 1 for 300 train, seed 2 for 100 test."""
+    train = sklearn.datasets.make_circles(300, noise=0.05, random_state=np.random.RandomState(1))
+    test = sklearn.datasets.make_circles(100, noise=0.05, random_state=np.random.RandomState(2))
+    return Dataset("circles", {"train": _split(*train), "test": _split(*test)})
+
+
+def moons(n_train: int = 300, n_dev: int = 200, n_test: int = 200, noise: float = 0.2, seed: int = 0, **_) -> Dataset:
+    """scikit-learn's two moons, one draw split into train / dev / test."""
+    X, y = sklearn.datasets.make_moons(n_train + n_dev + n_test, noise=noise, random_state=np.random.RandomState(seed))
+    return Dataset("moons", _three_way(X, y, n_train, n_dev))
+
+
+def football(
+    n_train: int = 200,
+    n_dev: int = 200,
+    n_test: int = 200,
+    n_blobs: int = 12,
+    blob_std: float = 0.12,
+    label_noise: float = 0.08,
+    seed: int = 0,
+    **_,
+) -> Dataset:
+    """A small, noisy 2D set in the spirit of the course's football field.
+
+    ``n_blobs`` blob centres are spread over the unit square and labelled
+    alternately by which side of a wavy "kick line" they fall, so the classes
+    interleave near the boundary; each point takes its blob's label, then a
+    fraction ``label_noise`` of labels is flipped. With few training points an
+    unregularised net bends its boundary around the noise and overfits.
+    """
+    rng = np.random.RandomState(seed)
+    centres = rng.uniform(-1.0, 1.0, size=(n_blobs, 2))
+    centre_labels = (centres[:, 1] > 0.35 * np.sin(3.0 * centres[:, 0])).astype(np.int64)
+    n = n_train + n_dev + n_test
+    which = rng.randint(n_blobs, size=n)
+    X = centres[which] + rng.normal(scale=blob_std, size=(n, 2))
+    y = centre_labels[which]
+    flip = rng.uniform(size=n) < label_noise
+    y = np.where(flip, 1 - y, y)
+    return Dataset("football", _three_way(X, y, n_train, n_dev))
+
+
+def _three_way(X: np.ndarray, y: np.ndarray, n_train: int, n_dev: int) -> dict[str, Split]:
+    a, b = n_train, n_train + n_dev
+    return {"train": _split(X[:a], y[:a]), "dev": _split(X[a:b], y[a:b]), "test": _split(X[b:], y[b:])}
+
+
+def load_mat(path: str | None = None, **_) -> Dataset:
+    """A course-style .mat file: X, y (train) and Xval, yval (test), rows = examples."""
+    import scipy.io
+
+    file = _existing_file(path, "dataset.path")
+    try:
+        data = scipy.io.loadmat(file)
+    except Exception as error:  # scipy raises several types for a bad file
+        raise InputError(f"dataset.path: {file} is not a readable .mat file ({type(error).__name__})") from None
+    missing = [key for key in ("X", "y", "Xval", "yval") if key not in data]
+    if missing:
+        raise InputError(f"dataset.path: {file} lacks the keys {missing} (needs X, y, Xval, yval)")
+    splits = {
+        "train": _checked(data["X"].T, data["y"].T, f"{file} (X, y)"),
+        "test": _checked(data["Xval"].T, data["yval"].T, f"{file} (Xval, yval)"),
+    }
+    return Dataset("mat", splits)
+
+
+def load_npz(path: str | None = None, **_) -> Dataset:
+    """An .npz written by ``save_npz``: X_train, Y_train, [X_dev, Y_dev,] X_test, Y_test."""
+    file = _existing_file(path, "dataset.path")
+    try:
+        with np.load(file, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+        raise InputError(f"dataset.path: {file} is not a readable .npz file without pickles ({error})") from None
+    splits = {}
+    for name in SPLITS:
+        if f"X_{name}" in arrays and f"Y_{name}" in arrays:
+            splits[name] = _checked(arrays[f"X_{name}"], arrays[f"Y_{name}"], f"{file} ({name})")
+    if "train" not in splits or "test" not in splits:
+        raise InputError(f"dataset.path: {file} needs X_train, Y_train, X_test, Y_test")
+    return Dataset(Path(file).stem, splits)
+
+
+def save_npz(dataset: Dataset, path: str | Path) -> None:
+    from .io import atomic_write_npz
+
+    arrays = {}
+    for name, split in dataset.splits.items():
+        arrays[f"X_{name}"], arrays[f"Y_{name}"] = split.X, split.Y
+    atomic_write_npz(path, **arrays)
+
+
+def _existing_file(path: str | None, key: str) -> Path:
+    if path in (None, "", "???"):
+        raise InputError(f"{key}: no file given (set {key}=FILE)")
+    file = Path(str(path)).expanduser()
+    if not file.is_file():
+        raise InputError(f"{key}: file not found: {file}")
+    return file
+
+
+def _checked(X, Y, where: str) -> Split:
+    """Validate one split where it enters: finite features, 0/1 labels, matching m."""
+    X = np.asarray(X)
+    Y = np.asarray(Y).reshape(1, -1)
+    if X.ndim != 2 or not np.issubdtype(X.dtype, np.number):
+        raise InputError(f"{where}: X must be a 2D numeric array, got shape {X.shape} dtype {X.dtype}")
+    if X.shape[1] != Y.shape[1]:
+        raise InputError(f"{where}: X has {X.shape[1]} examples but y has {Y.shape[1]}")
+    if not np.all(np.isfinite(X)):
+        raise InputError(f"{where}: X contains NaN or inf")
+    if not np.issubdtype(Y.dtype, np.number) or not np.all(np.isin(Y, (0, 1))):
+        bad = np.unique(Y[~np.isin(Y, (0, 1))])[:5] if np.issubdtype(Y.dtype, np.number) else Y.dtype
+        raise InputError(f"{where}: labels must be 0 or 1, found {bad}")
+    return Split(X.astype(float), Y.astype(np.int64))
+
+
+LOADERS = {"circles": circles, "moons": moons, "football": football, "mat": load_mat, "npz": load_npz}
+
+
+def load(name: str, **options) -> Dataset:
+    if name not in LOADERS:
+        raise InputError(f"dataset: unknown dataset {name!r} (choose from {', '.join(LOADERS)})")
+    return LOADERS[name](**options)

@@ -1,0 +1,51 @@
+"""Where a run's randomness comes from: initial weights and dropout masks.
+
+``modern`` (default): one explicit ``np.random.Generator`` seeded with the run's
+seed feeds everything, in a fixed order.
+
+``course``: reproduces the course notebooks bit for bit. The course seeds the
+legacy global generator (``np.random.seed(seed)``) and draws ``randn`` per layer;
+a private ``RandomState(seed)`` yields the identical stream without touching
+numpy's global state, so nothing else in the process is affected.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class ModernRandomness:
+    def __init__(self, seed: int):
+        self.generator = np.random.default_rng(seed)
+
+    def normal(self, shape: tuple[int, int]) -> np.ndarray:
+        return self.generator.standard_normal(shape)
+
+    def dropout_masks(self, shapes, keep_prob: float) -> list[np.ndarray]:
+        return [self.generator.random(shape) < keep_prob for shape in shapes]
+
+
+class CourseRandomness:
+    def __init__(self, seed: int):
+        self._state = np.random.RandomState(seed)
+        self._masks: dict = {}
+
+    def normal(self, shape: tuple[int, int]) -> np.ndarray:
+        return self._state.randn(*shape)
+
+    def dropout_masks(self, shapes, keep_prob: float) -> list[np.ndarray]:
+        # Course quirk, kept on purpose: forward_propagation_with_dropout calls
+        # np.random.seed(1) at its start, so every iteration draws the very same
+        # masks (rand(*A.shape) < keep_prob per hidden layer). Being identical,
+        # they are drawn once and reused.
+        key = (tuple(map(tuple, shapes)), keep_prob)
+        if key not in self._masks:
+            state = np.random.RandomState(1)
+            self._masks[key] = [state.rand(*shape) < keep_prob for shape in shapes]
+        return self._masks[key]
+
+
+RANDOMNESS = {"modern": ModernRandomness, "course": CourseRandomness}
+
+
+def make_randomness(mode: str, seed: int):
+    return RANDOMNESS[mode](seed)
