@@ -13,7 +13,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from . import plots
-from .io import atomic_write_json, atomic_write_npz, atomic_write_text
+from .io import atomic_path, atomic_write_json, atomic_write_npz, atomic_write_text
 
 
 def run_name(cfg: DictConfig) -> str:
@@ -34,4 +34,20 @@ def write(result, cfg: DictConfig, directory: str | Path) -> Path:
     train = result.dataset.train
     if train.X.shape[0] == 2:
         plots.decision_boundary(result.params, train.X, train.Y, directory / "boundary.png", title)
+    return directory
+
+
+def prepare(directory: str | Path) -> Path:
+    """Create the output directory and prove it writable before any training,
+    so a bad ``out_dir`` fails fast, naming the key, with nothing written."""
+    from .errors import InputError
+
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with atomic_path(directory / ".write-test"):
+            pass
+        (directory / ".write-test").unlink()
+    except OSError as error:
+        raise InputError(f"out_dir: cannot write to {directory} ({error.strerror or error})") from None
     return directory

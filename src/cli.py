@@ -1,0 +1,62 @@
+"""Entry-point wrapper for every CLI: each failure becomes one line on stderr
+and exit status 1, with no traceback (IMPROVING_DNN_DEBUG=1 shows it)."""
+from __future__ import annotations
+
+import os
+import sys
+
+from hydra.errors import HydraException
+from omegaconf.errors import OmegaConfBaseException
+
+from .errors import InputError
+from .nn.fit import DivergedError
+
+EXPECTED = (InputError, DivergedError, HydraException, OmegaConfBaseException, OSError)
+
+
+def one_line(error: BaseException) -> str:
+    """Fold a multi-line message (Hydra lists options on lines of their own)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    if "Config search path:" in lines:
+        lines = lines[: lines.index("Config search path:")]
+    head, rest = lines[0], lines[1:]
+    if rest and rest[0].startswith("Available options"):
+        return f"{head} ({rest[0].rstrip(':').lower()}: {', '.join(rest[1:])})"
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror or head}"
+    return " ".join([head, *rest])
+
+
+class _WithoutHydraJobError:
+    """stderr, minus the "Error executing job with overrides" line Hydra writes
+    straight to sys.stderr before re-raising: our one line says it better."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if text.startswith("Error executing job with overrides"):
+            return len(text)
+        return self._stream.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def run(hydra_main) -> None:
+    """Call a ``@hydra.main`` function, reporting expected failures in one line."""
+    debug = bool(os.environ.get("IMPROVING_DNN_DEBUG"))
+    # Make Hydra re-raise instead of printing its own multi-line report.
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    stderr, sys.stderr = sys.stderr, _WithoutHydraJobError(sys.stderr)
+    try:
+        hydra_main()
+    except EXPECTED as error:
+        if debug:
+            raise
+        print(f"error: {one_line(error)}", file=stderr)
+        sys.exit(1)
+    finally:
+        sys.stderr = stderr
