@@ -28,7 +28,8 @@ from omegaconf import DictConfig
 from threadpoolctl import threadpool_limits
 
 from .config import validate
-from .errors import InputError, report_errors
+from .cli import run
+from .errors import InputError
 from .nn.fit import DivergedError, fit
 from .nn.init import initialize
 from .nn.model import backward, cost, forward, num_layers
@@ -483,7 +484,6 @@ def gradcheck(cfg: DictConfig, say: Callable[[str], None] = lambda _: None) -> d
 
 
 @hydra.main(config_path=str(Path(__file__).resolve().parents[1] / "conf"), config_name="gradcheck", version_base="1.3")
-@report_errors
 def main(cfg: DictConfig) -> None:
     # One BLAS thread: the matrices are tiny, and on a busy machine OpenBLAS's
     # threads made the coordinate loop ~60x slower in bench/gradcheck_bench.py.
@@ -499,4 +499,4 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
