@@ -23,10 +23,15 @@ class ModernRandomness:
     def dropout_masks(self, shapes, keep_prob: float) -> list[np.ndarray]:
         return [self.generator.random(shape) < keep_prob for shape in shapes]
 
+    def shuffle(self, epoch: int, m: int) -> np.ndarray:
+        """The order of an epoch's examples for mini-batches, from the run's generator."""
+        return self.generator.permutation(m)
+
 
 class CourseRandomness:
     def __init__(self, seed: int):
         self._state = np.random.RandomState(seed)
+        self._seed = seed
         self._masks: dict = {}
 
     def normal(self, shape: tuple[int, int]) -> np.ndarray:
@@ -42,6 +47,12 @@ class CourseRandomness:
             state = np.random.RandomState(1)
             self._masks[key] = [state.rand(*shape) < keep_prob for shape in shapes]
         return self._masks[key]
+
+    def shuffle(self, epoch: int, m: int) -> np.ndarray:
+        # The course's model() reseeds random_mini_batches with seed + 1 every
+        # epoch (np.random.seed(seed); permutation(m)); a RandomState of that
+        # seed gives the same order without touching the global state.
+        return np.random.RandomState(self._seed + 1 + epoch).permutation(m)
 
 
 RANDOMNESS = {"modern": ModernRandomness, "course": CourseRandomness}

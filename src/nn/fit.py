@@ -1,4 +1,10 @@
-"""Full-batch gradient descent, the course's training loop."""
+"""The training loop: epochs x mini-batches, any update rule, optional early stopping.
+
+With the defaults (``optimizer="gd"``, full batch, no decay, no early stopping)
+it is the course's full-batch gradient descent, bit for bit: one epoch is one
+iteration, and the cost recorded at iteration i is the one of the forward pass
+that gradient step is taken from.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,9 +13,13 @@ from typing import Callable
 import numpy as np
 
 from .model import backward, cost, forward, layer_dims
+from .optimizers import OPTIMIZERS, Optimizer
 
+Params = dict[str, np.ndarray]
 # draw_masks(shapes, keep_prob) -> one boolean mask per hidden layer
 MaskSource = Callable[[list[tuple[int, int]], float], list[np.ndarray]]
+# shuffle(epoch, m) -> a permutation of range(m), the order of that epoch's examples
+Shuffle = Callable[[int, int], np.ndarray]
 
 
 class DivergedError(ArithmeticError):
@@ -23,11 +33,38 @@ class DivergedError(ArithmeticError):
         self.iteration = iteration
 
 
+@dataclass(frozen=True)
+class EarlyStopping:
+    """Stop when ``score`` (lower is better, e.g. the dev cost) has not improved by
+    more than ``min_delta`` for ``patience`` epochs; checked every ``every`` epochs
+    (before that epoch's updates) and once after the last one."""
+
+    score: Callable[[Params], float]
+    patience: int
+    min_delta: float = 0.0
+    every: int = 100
+
+
 @dataclass
 class FitResult:
     params: dict[str, np.ndarray]
     cost_steps: list[int] = field(default_factory=list)
     costs: list[float] = field(default_factory=list)
+    # Early stopping: epochs trained by the returned params, the score history.
+    best_iteration: int | None = None
+    stopped_early: bool = False
+    score_steps: list[int] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+
+
+def batches(m: int, batch_size: int | None, order: np.ndarray | None):
+    """Column index sets of one epoch: complete batches, then the smaller rest
+    (the course's random_mini_batches). Full batch -> one ``slice(None)``."""
+    if order is None:
+        yield slice(None)
+        return
+    for start in range(0, m, batch_size):
+        yield order[start : start + batch_size]
 
 
 def fit(
@@ -42,31 +79,101 @@ def fit(
     draw_masks: MaskSource | None = None,
     cost_every: int = 100,
     on_cost: Callable[[int, float], None] | None = None,
+    optimizer: str | Optimizer = "gd",
+    optimizer_options: dict[str, float] | None = None,
+    batch_size: int | None = None,
+    shuffle: Shuffle | None = None,
+    lr_schedule: Callable[[int], float] | None = None,
+    early_stopping: EarlyStopping | None = None,
 ) -> FitResult:
-    """Train ``params`` (a copy; the input is left untouched).
+    """Train ``params`` (a copy; the input is left untouched) for ``num_iterations`` epochs.
+
+    ``batch_size`` None (or >= m) trains on the full batch; smaller sizes visit the
+    examples in the order ``shuffle(epoch, m)`` gives. ``lr_schedule(epoch)`` is the
+    learning rate of an epoch (default: ``learning_rate`` throughout).
 
     The cost (with L2, and with dropout when it is on, as the course reports it)
-    is recorded at every ``cost_every``-th iteration and at the last one;
-    computing it every iteration would cost a log per example for nothing.
+    is recorded at every ``cost_every``-th epoch and at the last one; computing it
+    every epoch would cost a log per example for nothing. With mini-batches it is
+    the example-weighted mean of that epoch's batch costs (the course's cost_avg).
     """
     params = {k: v.copy() for k, v in params.items()}
     use_dropout = keep_prob < 1.0
     if use_dropout and draw_masks is None:
         raise ValueError("keep_prob < 1 needs draw_masks")
-    hidden_shapes = [(n, X.shape[1]) for n in layer_dims(params)[1:-1]]
+    opt = OPTIMIZERS[optimizer] if isinstance(optimizer, str) else optimizer
+    options = dict(optimizer_options or {})
+    m = X.shape[1]
+    mini = batch_size is not None and batch_size < m
+    if mini and shuffle is None:
+        raise ValueError("batch_size < m needs shuffle")
+    hidden = layer_dims(params)[1:-1]
+    state = opt.init(params)
     result = FitResult(params)
-    for i in range(num_iterations):
-        masks = draw_masks(hidden_shapes, keep_prob) if use_dropout else None
-        ZL, caches = forward(X, params, masks, keep_prob)
-        if i % cost_every == 0 or i == num_iterations - 1:
-            value = cost(ZL, Y, params, lambd)
-            if not np.isfinite(value):
-                raise DivergedError(i, value)
-            result.cost_steps.append(i)
-            result.costs.append(value)
-            if on_cost is not None:
-                on_cost(i, value)
-        grads = backward(ZL, Y, caches, lambd)
-        for name, g in grads.items():
-            params[name] -= learning_rate * g
+    stopper = _Stopper(early_stopping, params) if early_stopping and early_stopping.patience > 0 else None
+
+    def masks_for(columns: int):
+        return draw_masks([(n, columns) for n in hidden], keep_prob) if use_dropout else None
+
+    def record(epoch: int, value: float) -> None:
+        if not np.isfinite(value):
+            raise DivergedError(epoch, value)
+        result.cost_steps.append(epoch)
+        result.costs.append(value)
+        if on_cost is not None:
+            on_cost(epoch, value)
+
+    for epoch in range(num_iterations):
+        if stopper is not None and epoch % stopper.every == 0 and stopper.stop(epoch, params):
+            # The curve ends where training did: the cost this epoch would have started from.
+            record(epoch, cost(forward(X, params, masks_for(m), keep_prob)[0], Y, params, lambd))
+            result.stopped_early = True
+            break
+        lr = learning_rate if lr_schedule is None else lr_schedule(epoch)
+        recording = epoch % cost_every == 0 or epoch == num_iterations - 1
+        order = shuffle(epoch, m) if mini else None
+        epoch_cost = 0.0
+        for columns in batches(m, batch_size, order):
+            Xb, Yb = (X, Y) if order is None else (X[:, columns], Y[:, columns])
+            mb = Yb.shape[1]
+            # A batch's L2 term carries lambd * mb / m, so the batch costs (and
+            # gradients) average to the full-batch objective whatever the batch size.
+            lambd_b = lambd if mb == m else lambd * mb / m
+            ZL, caches = forward(Xb, params, masks_for(mb), keep_prob)
+            if recording:
+                epoch_cost += cost(ZL, Yb, params, lambd_b) * (1.0 if mb == m else mb / m)
+            grads = backward(ZL, Yb, caches, lambd_b)
+            params, state = opt.update(params, grads, state, lr, **options)
+        if recording:
+            record(epoch, epoch_cost)
+    else:
+        if stopper is not None:
+            stopper.stop(num_iterations, params)
+
+    result.params = params
+    if stopper is not None:
+        result.params = stopper.best_params
+        result.best_iteration = stopper.best_epoch
+        result.score_steps, result.scores = stopper.steps, stopper.scores
     return result
+
+
+class _Stopper:
+    def __init__(self, rule: EarlyStopping, params: Params):
+        self.rule, self.every = rule, rule.every
+        self.best = np.inf
+        self.best_epoch = 0
+        self.best_params = params
+        self.steps: list[int] = []
+        self.scores: list[float] = []
+
+    def stop(self, epoch: int, params: Params) -> bool:
+        """Score params trained for ``epoch`` epochs; True when patience has run out."""
+        score = float(self.rule.score(params))
+        self.steps.append(epoch)
+        self.scores.append(score)
+        if score < self.best - self.rule.min_delta:
+            # params are never modified in place (updates return new dicts), so no copy
+            self.best, self.best_epoch, self.best_params = score, epoch, params
+            return False
+        return epoch - self.best_epoch >= self.rule.patience

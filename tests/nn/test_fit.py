@@ -47,3 +47,124 @@ def test_divergence_stops_with_the_iteration_and_a_hint():
     with warnings.catch_warnings(), pytest.raises(DivergedError, match=r"iteration 18\b.*lower learning_rate"):
         warnings.simplefilter("ignore", RuntimeWarning)
         fit(params, X, Y, learning_rate=1e6, num_iterations=100, cost_every=1)
+
+
+# -- issue 8: optimizers, mini-batches, decay, early stopping ------------------------
+
+from src.nn.fit import EarlyStopping, batches  # noqa: E402
+from src.nn.model import backward, cost, forward  # noqa: E402
+from src.nn.schedules import learning_rates  # noqa: E402
+
+
+def course_loop(params, X, Y, learning_rate, num_iterations, rates=None):
+    """The course's loop, written out: forward, backward, W -= lr dW."""
+    params = {k: v.copy() for k, v in params.items()}
+    for i in range(num_iterations):
+        ZL, caches = forward(X, params)
+        grads = backward(ZL, Y, caches)
+        lr = learning_rate if rates is None else rates(i)
+        for name, g in grads.items():
+            params[name] -= lr * g
+    return params
+
+
+def test_default_fit_is_the_course_loop_bit_for_bit():
+    data = circles()
+    params = initialize([2, 10, 5, 1], "he", CourseRandomness(3).normal)
+    expected = course_loop(params, data.train.X, data.train.Y, 0.01, 300)
+    for result in (
+        fit(params, data.train.X, data.train.Y, learning_rate=0.01, num_iterations=300),
+        fit(params, data.train.X, data.train.Y, learning_rate=0.01, num_iterations=300, optimizer="gd",
+            batch_size=300, lr_schedule=learning_rates("none", 0.01)),
+    ):
+        assert all(np.array_equal(result.params[k], expected[k]) for k in expected)
+
+
+def test_lr_schedule_sets_each_epochs_rate():
+    data = circles()
+    params = initialize([2, 4, 1], "he", ModernRandomness(0).normal)
+    rates = learning_rates("inverse_time", 0.5, decay_rate=0.1)
+    expected = course_loop(params, data.train.X, data.train.Y, None, 50, rates)
+    result = fit(params, data.train.X, data.train.Y, learning_rate=0.5, num_iterations=50, lr_schedule=rates)
+    assert all(np.array_equal(result.params[k], expected[k]) for k in expected)
+
+
+def test_batches_cover_every_example_once_with_a_smaller_last_batch():
+    order = np.random.default_rng(0).permutation(10)
+    parts = list(batches(10, 4, order))
+    assert [len(p) for p in parts] == [4, 4, 2]
+    assert sorted(np.concatenate(parts)) == list(range(10))
+    assert list(batches(10, None, None)) == [slice(None)]
+
+
+def test_course_shuffle_is_the_assignments_reseeded_permutation():
+    # random_mini_batches(X, Y, 64, seed) after model() does seed = seed + 1 each epoch
+    state = np.random.get_state()
+    try:
+        np.random.seed(11)
+        expected = np.random.permutation(50)
+    finally:
+        np.random.set_state(state)
+    before = np.random.get_state()[1].copy()
+    assert np.array_equal(CourseRandomness(10).shuffle(0, 50), expected)
+    assert np.array_equal(np.random.get_state()[1], before)  # global state untouched
+
+
+def test_mini_batch_epoch_cost_is_the_full_objective_when_params_stand_still():
+    data = circles()
+    X, Y = data.train.X, data.train.Y
+    params = initialize([2, 6, 1], "he", ModernRandomness(2).normal)
+    randomness = ModernRandomness(5)
+    full = fit(params, X, Y, learning_rate=1e-300, num_iterations=1, lambd=0.7)
+    mini = fit(params, X, Y, learning_rate=1e-300, num_iterations=1, lambd=0.7, batch_size=64, shuffle=randomness.shuffle)
+    assert mini.costs[0] == pytest.approx(full.costs[0], rel=1e-12)
+    assert mini.costs[0] == pytest.approx(cost(forward(X, params)[0], Y, params, 0.7), rel=1e-12)
+
+
+def test_mini_batch_adam_trains_and_is_reproducible():
+    data = circles()
+    runs = []
+    for _ in range(2):
+        randomness = ModernRandomness(1)
+        params = initialize([2, 10, 5, 1], "he", randomness.normal)
+        runs.append(fit(params, data.train.X, data.train.Y, learning_rate=0.01, num_iterations=300, optimizer="adam",
+                        batch_size=64, shuffle=randomness.shuffle, cost_every=50))
+    assert runs[0].costs == runs[1].costs
+    assert accuracy(data.train.X, data.train.Y, runs[0].params) > 0.9
+    with pytest.raises(ValueError, match="shuffle"):
+        fit(params, data.train.X, data.train.Y, learning_rate=0.01, num_iterations=1, batch_size=64)
+
+
+def test_early_stopping_restores_the_best_params_and_reports_when():
+    data = circles()
+    X, Y = data.train.X, data.train.Y
+    params = initialize([2, 10, 5, 1], "he", ModernRandomness(3).normal)
+    seen = {}
+
+    def score(p):  # improves for a while, then gets worse: best after 200 epochs
+        epoch = len(seen) * 50
+        seen[epoch] = p
+        return abs(epoch - 200)
+
+    rule = EarlyStopping(score, patience=100, every=50)
+    result = fit(params, X, Y, learning_rate=0.1, num_iterations=10_000, cost_every=50, early_stopping=rule)
+    assert result.stopped_early and result.best_iteration == 200
+    assert result.score_steps == [0, 50, 100, 150, 200, 250, 300]
+    assert result.params is seen[200]
+    assert result.cost_steps[-1] == 300  # the curve ends where training stopped
+    unstopped = fit(params, X, Y, learning_rate=0.1, num_iterations=200)
+    assert all(np.array_equal(result.params[k], unstopped.params[k]) for k in params)
+
+
+def test_early_stopping_min_delta_and_the_end_of_training():
+    data = circles()
+    params = initialize([2, 4, 1], "he", ModernRandomness(3).normal)
+    scores = iter([1.0, 0.99, 0.98, 0.5])
+
+    rule = EarlyStopping(lambda p: next(scores), patience=1000, min_delta=0.05, every=10)
+    result = fit(params, data.train.X, data.train.Y, learning_rate=0.1, num_iterations=30, early_stopping=rule)
+    # 0.99 and 0.98 are not better by more than 0.05; the check after the last epoch (30) is
+    assert not result.stopped_early and result.best_iteration == 30 and result.score_steps == [0, 10, 20, 30]
+    off = fit(params, data.train.X, data.train.Y, learning_rate=0.1, num_iterations=30,
+              early_stopping=EarlyStopping(lambda p: 0.0, patience=0))
+    assert off.best_iteration is None and not off.stopped_early
