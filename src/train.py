@@ -13,8 +13,9 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 
-from . import artifacts, data, normalize
+from . import artifacts, data, normalize, tracking
 from .config import validate
 from .errors import InputError, report_errors
 from .nn.fit import fit
@@ -77,14 +78,24 @@ def summary(result: RunResult) -> str:
     return ", ".join(parts) + f" (final cost {result.metrics['final_cost']:.6f}, {result.seconds:.2f} s)"
 
 
-@hydra.main(config_path="../conf", config_name="config", version_base="1.3")
-@report_errors
-def main(cfg: DictConfig) -> float:
-    result = train(cfg)
-    print(summary(result))
-    out_dir = cfg.get("out_dir") or HydraConfig.get().runtime.output_dir
-    artifacts.write(result, cfg, out_dir)
+def run_job(cfg: DictConfig) -> float:
+    """One training job: train, write the run directory, track it in MLflow."""
+    with tracking.start(cfg) as run:  # a no-op with tracking=false; an error ends the run FAILED
+        result = train(cfg, on_cost=run.log_cost)
+        print(summary(result))
+        out_dir = cfg.get("out_dir") or HydraConfig.get().runtime.output_dir
+        artifacts.write(result, cfg, out_dir)
+        run.log_result(cfg, result, out_dir)
     return result.metrics.get("dev_accuracy", result.metrics["test_accuracy"])
+
+
+@hydra.main(config_path="../conf", config_name="config", version_base="1.3")
+def main(cfg: DictConfig) -> float:
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        # A sweep job's error goes back to Hydra, which lets the other jobs finish
+        # and then fails the sweep; report_errors' exit would kill them all.
+        return run_job(cfg)
+    return report_errors(run_job)(cfg)
 
 
 if __name__ == "__main__":

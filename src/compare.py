@@ -1,0 +1,108 @@
+"""Compare tracked runs without the MLflow UI.
+
+    python -m src.compare                          # every run of the experiment
+    python -m src.compare --sweep latest           # the jobs of the newest sweep
+    python -m src.compare --sweep RUN_ID --sort test_accuracy --ascending
+
+Prints a table of params and metrics, one row per run, and writes it as
+``OUT.md`` and ``OUT.csv`` (default ``outputs/compare``). The store and the
+experiment are the ones ``src.tracking`` logs to.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import tracking
+from .errors import InputError, report_errors
+from .io import atomic_write_text
+
+METRICS = ("train_accuracy", "dev_accuracy", "test_accuracy", "final_cost", "gradcheck_difference", "train_seconds")
+
+
+def runs_table(runs: pd.DataFrame, sort_by: str | None = None, ascending: bool = False) -> pd.DataFrame:
+    """From ``mlflow.search_runs`` output to one readable row per run.
+
+    Columns: run name, status, the contract params, the metrics, the run id.
+    The default sort is the best dev accuracy (test accuracy without a dev split).
+    """
+    table = pd.DataFrame(index=runs.index)
+    table["run"] = runs.get("tags.mlflow.runName")
+    table["status"] = runs.get("status")
+    for name in tracking.CONTRACT_PARAMS:
+        if f"params.{name}" in runs:
+            table[name] = _numeric_if_possible(runs[f"params.{name}"])
+    for name in METRICS:
+        if f"metrics.{name}" in runs and runs[f"metrics.{name}"].notna().any():
+            table[name] = runs[f"metrics.{name}"]
+    table["run_id"] = runs.get("run_id")
+    if sort_by is None:
+        sort_by = next((m for m in ("dev_accuracy", "test_accuracy") if m in table), None)
+    if sort_by is not None:
+        if sort_by not in table:
+            raise InputError(f"--sort: no column {sort_by!r} (choose from {', '.join(table.columns)})")
+        table = table.sort_values(sort_by, ascending=ascending, na_position="last", kind="stable")
+    return table.reset_index(drop=True)
+
+
+def _numeric_if_possible(column: pd.Series) -> pd.Series:
+    # MLflow stores params as strings; numbers should sort as numbers.
+    numbers = pd.to_numeric(column, errors="coerce")
+    return numbers if numbers.notna().sum() == column.notna().sum() else column
+
+
+def sweep_parent(client, experiment_id: str, sweep: str) -> str:
+    """The parent run id for ``--sweep``: an id, or ``latest`` for the newest sweep."""
+    if sweep != "latest":
+        return sweep
+    found = client.search_runs([experiment_id], "tags.sweep_parent = 'true'", order_by=["attributes.start_time DESC"], max_results=1)
+    if not found:
+        raise InputError(f"--sweep: no sweep in experiment {tracking.experiment_name()!r}")
+    return found[0].info.run_id
+
+
+def load_runs(sweep: str | None = None) -> pd.DataFrame:
+    """One sweep's jobs, or every training run of the experiment (sweep parents left out)."""
+    import mlflow
+
+    db = tracking.sqlite_file(tracking.tracking_uri())
+    if db is not None and not db.is_file():
+        raise InputError(f"MLFLOW_TRACKING_URI: no MLflow store at {db} yet (train something first)")
+    client, experiment_id = tracking.open_store()
+    if sweep is not None:
+        parent = sweep_parent(client, experiment_id, sweep)
+        return mlflow.search_runs([experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent}'")
+    runs = mlflow.search_runs([experiment_id])
+    # A "!=" tag filter would also drop runs without the tag, so filter here.
+    parents = runs.get("tags.sweep_parent", pd.Series(index=runs.index, dtype=object)) == "true"
+    return runs[~parents]
+
+
+def write(table: pd.DataFrame, out: str | Path) -> tuple[Path, Path]:
+    out = Path(out)
+    markdown, csv = out.with_name(out.name + ".md"), out.with_name(out.name + ".csv")
+    atomic_write_text(markdown, table.to_markdown(index=False, floatfmt=".4g") + "\n")
+    atomic_write_text(csv, table.to_csv(index=False))
+    return markdown, csv
+
+
+@report_errors
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m src.compare", description=__doc__.splitlines()[0])
+    parser.add_argument("--sweep", help="parent run id of a sweep, or 'latest'; default: all runs of the experiment")
+    parser.add_argument("--sort", help="column to sort by (default dev_accuracy, else test_accuracy)")
+    parser.add_argument("--ascending", action="store_true", help="smallest first (default: largest first)")
+    parser.add_argument("--out", default="outputs/compare", help="writes OUT.md and OUT.csv (default outputs/compare)")
+    args = parser.parse_args(argv)
+    table = runs_table(load_runs(args.sweep), args.sort, args.ascending)
+    with pd.option_context("display.width", 200, "display.max_columns", None, "display.max_rows", None):
+        print(table.drop(columns="run_id").to_string(index=False) if len(table) else "no runs")
+    markdown, csv = write(table, args.out)
+    print(f"wrote {markdown} and {csv}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

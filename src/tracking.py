@@ -1,0 +1,295 @@
+"""MLflow tracking: one run per training job, one parent run per sweep.
+
+Store: ``MLFLOW_TRACKING_URI`` if set (sqlite, file or an ``http://`` server),
+else ``sqlite:///<project root>/mlflow.db`` with artifacts in ``<root>/mlruns``,
+whatever the current directory. Experiment: ``MLFLOW_EXPERIMENT_NAME`` or
+``improving-dnn``. ``tracking=false`` turns all of it off.
+
+A sweep's parent run is made by ``SweepCallback.on_multirun_start``, which
+Hydra calls once in the launching process before the launcher starts any job
+(basic, joblib or Ray alike), so there is nothing to race for; it is ended in
+``on_multirun_end``, or as FAILED at exit when a job failed. Jobs find it through
+``PARENT_RUN_ENV`` (inherited by joblib workers and local Ray workers) or, on
+machines that do not inherit it, by the ``sweep_id`` tag in the shared store.
+"""
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import hashlib
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from filelock import FileLock
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from .artifacts import run_name
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_EXPERIMENT = "improving-dnn"
+PARENT_RUN_ENV = "IMPROVING_DNN_PARENT_RUN_ID"
+PARENT_TAG = "mlflow.parentRunId"
+CONTRACT_PARAMS = ("init", "lambd", "keep_prob", "learning_rate", "num_iterations", "seed", "layers", "rng", "normalize", "dataset")
+COST_BATCH = 500  # log_batch takes at most 1000 metrics per call
+FLUSH_SECONDS = 10.0  # so a long run's curve still grows in the UI
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{PROJECT_ROOT / 'mlflow.db'}"
+
+
+def experiment_name() -> str:
+    return os.environ.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT
+
+
+def enabled(cfg: DictConfig) -> bool:
+    return bool(cfg.get("tracking", True))
+
+
+def sqlite_file(uri: str) -> Path | None:
+    if uri.startswith("sqlite:///") and ":memory:" not in uri:
+        return Path(uri.removeprefix("sqlite:///"))
+    return None
+
+
+def open_store():
+    """(client, experiment id). Creating and migrating a new SQLite store, and the
+    experiment, happens once under a file lock: parallel jobs on a fresh store
+    would otherwise race through MLflow's schema migrations."""
+    from mlflow.tracking import MlflowClient
+
+    uri = tracking_uri()
+    db = sqlite_file(uri)
+    lock = contextlib.nullcontext()
+    if db is not None:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(f"{db}.lock", timeout=300)
+    with lock:
+        client = MlflowClient(uri)
+        # Artifacts of a SQLite store go beside it, not into ./mlruns of the cwd.
+        artifact_root = (db.resolve().parent / "mlruns").as_uri() if db is not None else None
+        return client, _experiment_id(client, experiment_name(), artifact_root)
+
+
+def _experiment_id(client, name: str, artifact_root: str | None) -> str:
+    from mlflow.exceptions import MlflowException
+
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    try:
+        return client.create_experiment(name, artifact_location=artifact_root)
+    except MlflowException:
+        # Another process (e.g. on a shared server) created it first.
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
+
+
+@functools.cache
+def git_tags() -> dict[str, str]:
+    """Commit and dirty flag of the project checkout; empty outside git."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(PROJECT_ROOT), *args], capture_output=True, text=True, timeout=20, check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    return {"git_commit": commit, "mlflow.source.git.commit": commit, "git_dirty": str(dirty).lower()}
+
+
+def flatten(container, prefix: str = "") -> dict[str, str]:
+    flat = {}
+    for key, value in container.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+def run_params(cfg: DictConfig) -> dict[str, str]:
+    """Every resolved config value, flattened (``dataset.n_train``); ``dataset`` is its name."""
+    values = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
+    values.pop("hydra", None)
+    params = flatten(values)
+    params["dataset"] = params.pop("dataset.name", "")
+    return params
+
+
+def dataset_hash(dataset) -> str:
+    """sha256 of the arrays the model was trained and evaluated on."""
+    digest = hashlib.sha256()
+    for name, split in sorted(dataset.splits.items()):
+        for array in (split.X, split.Y):
+            digest.update(f"{name}{array.shape}{array.dtype}".encode())
+            digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def gradcheck_difference(cfg: DictConfig, result, max_examples: int = 64) -> float | None:
+    """Hook: the at-init gradient-check difference, or None without src.gradcheck.
+
+    Cheap on purpose: the initial weights, at most ``max_examples`` training
+    examples, and no dropout (random masks would make the cost non-deterministic).
+    """
+    try:
+        from .gradcheck import check_model
+    except ImportError:
+        return None
+    train = result.dataset.train
+    check = check_model(result.initial_params, train.X[:, :max_examples], train.Y[:, :max_examples], cfg.lambd)
+    return float(check.difference)
+
+
+def _sweep_job() -> tuple[str, int] | None:
+    """(sweep id, job number) inside a Hydra multirun job, else None."""
+    if not HydraConfig.initialized():
+        return None
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode != RunMode.MULTIRUN:
+        return None
+    return str(hydra_cfg.sweep.dir), int(hydra_cfg.job.num)
+
+
+def find_parent(client, experiment_id: str, sweep_id: str) -> str | None:
+    if os.environ.get(PARENT_RUN_ENV):
+        return os.environ[PARENT_RUN_ENV]
+    sweep = sweep_id.replace("'", "\\'")
+    found = client.search_runs(
+        [experiment_id],
+        filter_string=f"tags.sweep_id = '{sweep}' and tags.sweep_parent = 'true' and attributes.status = 'RUNNING'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return found[0].info.run_id if found else None
+
+
+class Run:
+    """One job's MLflow run: cost points are buffered and sent with log_batch."""
+
+    def __init__(self, client, run_id: str):
+        self.client, self.run_id = client, run_id
+        self._costs: list = []
+        self._last_flush = time.monotonic()
+
+    def log_cost(self, step: int, value: float) -> None:
+        from mlflow.entities import Metric
+
+        self._costs.append(Metric("cost", float(value), int(time.time() * 1000), int(step)))
+        if len(self._costs) >= COST_BATCH or time.monotonic() - self._last_flush > FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._costs:
+            self.client.log_batch(self.run_id, metrics=self._costs)
+            self._costs = []
+        self._last_flush = time.monotonic()
+
+    def log_result(self, cfg: DictConfig, result, out_dir: str | Path) -> None:
+        from mlflow.entities import Metric, Param, RunTag
+
+        self.flush()
+        now = int(time.time() * 1000)
+        metrics = {**result.metrics, "train_seconds": result.seconds}
+        difference = gradcheck_difference(cfg, result)
+        if difference is not None:
+            metrics["gradcheck_difference"] = difference
+        self.client.log_batch(
+            self.run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+            params=[Param("dataset_hash", dataset_hash(result.dataset))],
+            tags=[RunTag(k, str(v)) for k, v in getattr(result, "tags", {}).items()],  # e.g. the diagnosis
+        )
+        self.client.log_artifacts(self.run_id, str(out_dir))
+
+
+class NullRun:
+    """What ``start`` yields with ``tracking=false``: every call does nothing."""
+
+    def log_cost(self, step: int, value: float) -> None:
+        pass
+
+    def log_result(self, cfg: DictConfig, result, out_dir) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def start(cfg: DictConfig):
+    """Track one training job. Any exception ends the run FAILED (KILLED on Ctrl-C)
+    with the message in the ``error`` tag, and is re-raised."""
+    if not enabled(cfg):
+        yield NullRun()
+        return
+    from mlflow.entities import Param
+
+    client, experiment_id = open_store()
+    tags = dict(git_tags())
+    job = _sweep_job()
+    if job is not None:
+        sweep_id, num = job
+        tags.update(sweep_id=sweep_id, hydra_job_num=str(num))
+        parent = find_parent(client, experiment_id, sweep_id)
+        if parent:
+            tags[PARENT_TAG] = parent
+    info = client.create_run(experiment_id, run_name=run_name(cfg), tags=tags).info
+    run = Run(client, info.run_id)
+    try:
+        client.log_batch(info.run_id, params=[Param(k, v[:6000]) for k, v in run_params(cfg).items()])
+        yield run
+    except BaseException as error:
+        status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
+        _end(client, info.run_id, status, f"{type(error).__name__}: {error}", run)
+        raise
+    _end(client, info.run_id, "FINISHED")
+
+
+def _end(client, run_id: str, status: str, error: str | None = None, run: Run | None = None) -> None:
+    with contextlib.suppress(Exception):  # never hide the original error
+        if run is not None:
+            run.flush()
+        if error is not None:
+            client.set_tag(run_id, "error", error[:5000])
+    client.set_terminated(run_id, status)
+
+
+class SweepCallback(Callback):
+    """One parent run per multirun sweep (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.client = None
+        self.run_id: str | None = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        if not enabled(config):
+            return
+        self.client, experiment_id = open_store()  # store ready before any job starts
+        sweep_id = str(config.hydra.sweep.dir)
+        overrides = " ".join(config.hydra.overrides.task) or "sweep"
+        tags = {**git_tags(), "sweep_id": sweep_id, "sweep_parent": "true", "sweep_overrides": overrides[:5000]}
+        info = self.client.create_run(experiment_id, run_name=f"sweep {overrides}"[:250], tags=tags).info
+        self.run_id = info.run_id
+        os.environ[PARENT_RUN_ENV] = self.run_id
+        # Hydra skips on_multirun_end when a job raised: end the parent at exit then.
+        atexit.register(self._end_failed)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        if self.run_id is not None:
+            atexit.unregister(self._end_failed)
+            self.client.set_terminated(self.run_id, "FINISHED")
+            self.run_id = None
+
+    def _end_failed(self) -> None:
+        if self.run_id is not None:
+            _end(self.client, self.run_id, "FAILED", "a job failed or the sweep was interrupted (see the child runs)")
+            self.run_id = None

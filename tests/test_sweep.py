@@ -1,0 +1,214 @@
+"""Real multirun sweeps: one parent run, one FINISHED child run per job.
+
+Every sweep runs from tmp_path with its outputs and its MLflow store there, so
+nothing lands in the repository.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+ROOT = Path(__file__).resolve().parents[1]
+GRID = ["lambd=0,0.7", "keep_prob=1,0.86"]
+ITERATIONS = 300
+COST_STEPS = [0, 100, 200, 299]  # every cost_every=100 and the last
+
+pytestmark = pytest.mark.slow
+
+
+def run_sweep(tmp_path: Path, tracking_uri: str, *overrides: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "MLFLOW_EXPERIMENT_NAME": "sweep", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "src.train", "-m", f"num_iterations={ITERATIONS}", f"hydra.sweep.dir={tmp_path / 'multirun'}", *overrides]
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def check_sweep(runs: list[dict], history) -> None:
+    """The GRID sweep: runs are {"id", "status", "params", "metrics", "tags"} dicts."""
+    parents = [r for r in runs if r["tags"].get("sweep_parent") == "true"]
+    assert len(parents) == 1
+    parent = parents[0]
+    assert parent["status"] == "FINISHED"
+    children = [r for r in runs if r["tags"].get("mlflow.parentRunId") == parent["id"]]
+    assert len(children) == 4 == len(runs) - 1
+    assert {r["status"] for r in children} == {"FINISHED"}
+    assert sorted(int(r["tags"]["hydra_job_num"]) for r in children) == [0, 1, 2, 3]
+    assert len({r["tags"]["sweep_id"] for r in runs}) == 1
+    for child in children:
+        assert child["params"]["num_iterations"] == str(ITERATIONS)
+        assert child["params"]["dataset"] == "circles"
+        for name in ("train_accuracy", "test_accuracy"):
+            assert 0 <= child["metrics"][name] <= 1
+        assert [step for step, _ in history(child["id"])] == COST_STEPS
+    grid = sorted((r["params"]["lambd"], r["params"]["keep_prob"]) for r in children)
+    assert grid == sorted((lambd, keep_prob) for lambd in ("0", "0.7") for keep_prob in ("1", "0.86"))
+
+
+def client_runs(uri: str) -> tuple[MlflowClient, list[dict]]:
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("sweep")
+    found = client.search_runs([experiment.experiment_id], max_results=1000)
+    return client, [
+        {"id": r.info.run_id, "status": r.info.status, "params": r.data.params, "metrics": r.data.metrics, "tags": r.data.tags}
+        for r in found
+    ]
+
+
+def test_sweep_into_sqlite(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    run_sweep(tmp_path, uri, *GRID)
+    client, runs = client_runs(uri)
+    check_sweep(runs, lambda run_id: [(m.step, m.value) for m in client.get_metric_history(run_id, "cost")])
+    assert (tmp_path / "multirun" / "3" / "params.npz").is_file()
+    child = next(r for r in runs if "mlflow.parentRunId" in r["tags"])
+    assert {"config.yaml", "params.npz", "cost.png", "boundary.png"} <= {a.path for a in client.list_artifacts(child["id"])}
+
+
+def test_sixteen_parallel_jobs_on_a_fresh_store(tmp_path):
+    db = tmp_path / "fresh" / "mlflow.db"
+    # 16 jobs at once, all opening a store that does not exist yet.
+    run_sweep(tmp_path, f"sqlite:///{db}", "seed=range(16)", "hydra.launcher.n_jobs=16", "num_iterations=100", timeout=900)
+    client, runs = client_runs(f"sqlite:///{db}")
+    children = [r for r in runs if "mlflow.parentRunId" in r["tags"]]
+    assert len(children) == 16 and {r["status"] for r in children} == {"FINISHED"}
+    assert sorted(int(r["params"]["seed"]) for r in children) == list(range(16))
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_a_failed_job_fails_its_run_and_the_parent(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_EXPERIMENT_NAME": "sweep", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "src.train", "-m", "num_iterations=100", "lambd=0,-1", f"hydra.sweep.dir={tmp_path / 'multirun'}"]
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1
+    assert "lambd: must be >= 0, got -1" in proc.stderr
+    _, runs = client_runs(uri)
+    by_lambd = {r["params"].get("lambd"): r for r in runs}
+    assert by_lambd["0"]["status"] == "FINISHED"  # the good job still ran to the end
+    assert by_lambd["-1"]["status"] == "FAILED"
+    assert by_lambd["-1"]["tags"]["error"] == "InputError: lambd: must be >= 0, got -1"
+    assert by_lambd[None]["status"] == "FAILED"  # the parent
+
+
+# --- against a real tracking server ------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def api(base: str, path: str, body: dict | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+@pytest.fixture
+def mlflow_server(tmp_path):
+    """``mlflow server`` on a free loopback port; always killed afterwards."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(tmp_path / "server.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+         "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}", "--artifacts-destination", str(tmp_path / "server-artifacts")],
+        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/health", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"mlflow server did not start: {(tmp_path / 'server.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=20)
+        log.close()
+
+
+def test_sweep_against_a_tracking_server(tmp_path, mlflow_server):
+    run_sweep(tmp_path, mlflow_server, *GRID)
+    experiment = api(mlflow_server, "/api/2.0/mlflow/experiments/get-by-name?experiment_name=sweep")["experiment"]
+    found = api(mlflow_server, "/api/2.0/mlflow/runs/search", {"experiment_ids": [experiment["experiment_id"]], "max_results": 100})["runs"]
+    runs = [
+        {
+            "id": r["info"]["run_id"],
+            "status": r["info"]["status"],
+            "params": {p["key"]: p["value"] for p in r["data"].get("params", [])},
+            "metrics": {m["key"]: m["value"] for m in r["data"].get("metrics", [])},
+            "tags": {t["key"]: t["value"] for t in r["data"].get("tags", [])},
+        }
+        for r in found
+    ]
+
+    def history(run_id):
+        points = api(mlflow_server, f"/api/2.0/mlflow/metrics/get-history?run_id={run_id}&metric_key=cost")["metrics"]
+        return sorted((int(m["step"]), m["value"]) for m in points)
+
+    check_sweep(runs, history)
+    child = next(r for r in runs if "mlflow.parentRunId" in r["tags"])
+    listed = api(mlflow_server, f"/api/2.0/mlflow/artifacts/list?run_id={child['id']}")
+    assert {"config.yaml", "params.npz", "cost.png"} <= {f["path"] for f in listed.get("files", [])}
+
+
+# --- Ray ---------------------------------------------------------------------
+
+def loopback_only_namespace() -> list[str] | None:
+    """A command prefix that runs in a new network namespace with only loopback up."""
+    if not shutil.which("unshare") or not shutil.which("ip"):
+        return None
+    for prefix in (["unshare", "--net"], ["unshare", "--net", "--map-root-user"]):
+        probe = subprocess.run([*prefix, "sh", "-c", "ip link set lo up"], capture_output=True, timeout=30)
+        if probe.returncode == 0:
+            return [*prefix, "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+    return None
+
+
+def test_sweep_on_a_local_ray_cluster(tmp_path):
+    pytest.importorskip("ray", reason="ray is not installed (pip install -e '.[ray]')")
+    pytest.importorskip("hydra_plugins.hydra_ray_launcher", reason="hydra-ray-launcher is not installed (pip install -e '.[ray]')")
+    namespace = loopback_only_namespace()
+    if namespace is None:
+        pytest.skip("unshare --net is unavailable: Ray's start-up probes the network, so it only runs in a loopback-only namespace")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {
+        **os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_EXPERIMENT_NAME": "sweep", "PYTHONPATH": str(ROOT),
+        "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0",
+    }
+    command = [
+        sys.executable, "-m", "src.train", "-m", "hydra/launcher=ray_local", f"num_iterations={ITERATIONS}",
+        f"hydra.sweep.dir={tmp_path / 'multirun'}", *GRID,
+    ]
+    proc = subprocess.run([*namespace, *command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    client, runs = client_runs(uri)
+    check_sweep(runs, lambda run_id: [(m.step, m.value) for m in client.get_metric_history(run_id, "cost")])

@@ -1,0 +1,165 @@
+"""src/tracking.py: where runs go, what each run logs, how failures end."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from mlflow.tracking import MlflowClient
+
+from src import artifacts, tracking
+from src.train import train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """A fresh SQLite store in tmp_path; returns its URI."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "unit")
+    return uri
+
+
+def make_cfg(*overrides: str):
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        return compose("config", list(overrides))
+
+
+def only_run(uri: str):
+    client = MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name("unit").experiment_id])
+    assert len(runs) == 1
+    return client, runs[0]
+
+
+def test_default_store_is_the_project_root_whatever_the_cwd(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert tracking.tracking_uri() == f"sqlite:///{ROOT / 'mlflow.db'}"
+    assert tracking.experiment_name() == "improving-dnn"
+
+
+def test_environment_overrides_store_and_experiment(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "mine")
+    assert tracking.tracking_uri() == "http://127.0.0.1:5000"
+    assert tracking.experiment_name() == "mine"
+
+
+def test_params_use_contract_names_and_flatten_the_rest():
+    cfg = make_cfg("dataset=football", "init=glorot", "layers=[20,3]")
+    params = tracking.run_params(cfg)
+    for name in tracking.CONTRACT_PARAMS:
+        assert name in params
+    assert params["dataset"] == "football"
+    assert params["init"] == "glorot"
+    assert params["layers"] == "[20, 3]"
+    assert params["dataset.n_train"] == str(cfg.dataset.n_train)
+    assert "dataset.name" not in params
+
+
+def test_run_logs_params_batched_cost_metrics_and_artifacts(store, tmp_path, monkeypatch):
+    calls = []
+    log_batch = MlflowClient.log_batch
+    monkeypatch.setattr(MlflowClient, "log_batch", lambda self, *a, **k: calls.append(k) or log_batch(self, *a, **k))
+    cfg = make_cfg("dataset=moons", "num_iterations=1200", "cost_every=1")
+    with tracking.start(cfg) as run:
+        result = train(cfg, on_cost=run.log_cost)
+        out = artifacts.write(result, cfg, tmp_path / "run")
+        run.log_result(cfg, result, out)
+
+    client, logged = only_run(store)
+    assert logged.info.status == "FINISHED"
+    assert logged.info.run_name == artifacts.run_name(cfg)
+    assert logged.data.params["dataset"] == "moons" and logged.data.params["num_iterations"] == "1200"
+    assert len(logged.data.params["dataset_hash"]) == 64
+    history = client.get_metric_history(logged.info.run_id, "cost")
+    assert [m.step for m in history] == list(range(1200))
+    cost_batches = [c for c in calls if c.get("metrics") and c["metrics"][0].key == "cost"]
+    assert len(cost_batches) <= 4  # 1200 points in batches, not 1200 calls
+    for name in ("train_accuracy", "dev_accuracy", "test_accuracy"):
+        assert 0 <= logged.data.metrics[name] <= 1
+    if "gradcheck_difference" in logged.data.metrics:
+        assert logged.data.metrics["gradcheck_difference"] < 1e-6
+    logged_files = {a.path for a in client.list_artifacts(logged.info.run_id)}
+    assert {"config.yaml", "params.npz", "cost.png", "boundary.png", "metrics.json"} <= logged_files
+    tags = logged.data.tags
+    assert "mlflow.parentRunId" not in tags  # a single run has no parent
+    if (ROOT / ".git").exists():
+        assert len(tags["git_commit"]) == 40 and tags["git_dirty"] in ("true", "false")
+
+
+def test_artifacts_of_a_sqlite_store_go_beside_it(store, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path / "..")  # not the store's directory
+    client, experiment_id = tracking.open_store()
+    assert client.get_experiment(experiment_id).artifact_location == (tmp_path / "mlruns").as_uri()
+
+
+def test_an_exception_ends_the_run_failed_with_the_message(store):
+    with pytest.raises(RuntimeError):
+        with tracking.start(make_cfg()) as run:
+            run.log_cost(0, 0.7)
+            raise RuntimeError("boom at iteration 3")
+    client, logged = only_run(store)
+    assert logged.info.status == "FAILED"
+    assert logged.data.tags["error"] == "RuntimeError: boom at iteration 3"
+    assert [m.value for m in client.get_metric_history(logged.info.run_id, "cost")] == [0.7]
+
+
+def test_tracking_false_touches_no_store(store, tmp_path):
+    with tracking.start(make_cfg("tracking=false")) as run:
+        run.log_cost(0, 1.0)
+        run.log_result(None, None, tmp_path)
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_experiment_creation_race_is_lost_gracefully():
+    from mlflow.exceptions import MlflowException
+
+    class Client:  # another process creates the experiment between our get and create
+        created = False
+
+        def get_experiment_by_name(self, name):
+            return type("E", (), {"experiment_id": "7"}) if self.created else None
+
+        def create_experiment(self, name, artifact_location=None):
+            self.created = True
+            raise MlflowException("already exists", error_code="RESOURCE_ALREADY_EXISTS")
+
+    assert tracking._experiment_id(Client(), "x", None) == "7"
+
+
+@pytest.mark.slow
+def test_parallel_processes_on_a_fresh_store_do_not_race(tmp_path):
+    # Without open_store's lock most of these die in MLflow's schema migration
+    # ("table _alembic_tmp_metrics already exists", "duplicate column name").
+    db = tmp_path / "new" / "mlflow.db"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{db}", "MLFLOW_EXPERIMENT_NAME": "race", "PYTHONPATH": str(ROOT)}
+    code = "from src import tracking; client, experiment = tracking.open_store(); client.create_run(experiment)"
+    processes = [subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    errors = [p.communicate(timeout=300)[1] for p in processes]
+    assert [p.returncode for p in processes] == [0] * 8, errors
+    client = MlflowClient(env["MLFLOW_TRACKING_URI"])
+    assert len(client.search_runs([client.get_experiment_by_name("race").experiment_id])) == 8
+
+
+@pytest.mark.slow
+def test_cli_single_run_and_bad_input(tmp_path):
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "MLFLOW_EXPERIMENT_NAME": "unit", "PYTHONPATH": str(ROOT)}
+    common = [sys.executable, "-m", "src.train", "num_iterations=300", f"hydra.run.dir={tmp_path / 'run'}"]
+    ok = subprocess.run(common, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run([*common, "lambd=-1"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines()[-1] == "error: lambd: must be >= 0, got -1"
+    assert "Traceback" not in bad.stderr
+    client = MlflowClient(env["MLFLOW_TRACKING_URI"])
+    runs = client.search_runs([client.get_experiment_by_name("unit").experiment_id], order_by=["attributes.start_time"])
+    assert [r.info.status for r in runs] == ["FINISHED", "FAILED"]
+    assert runs[1].data.tags["error"] == "InputError: lambd: must be >= 0, got -1"
