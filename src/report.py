@@ -1,0 +1,301 @@
+"""Stage ``report``: ``reports/report.md`` from the pipeline's outputs.
+
+    python -m src.report reports/report.md
+
+(a) the course's two tables, ours beside the published figures; (b) per
+dataset, the init x regularisation matrix with a bias/variance diagnosis per
+row; (c) the gradient checks; (d) links to the figures. The table builders and
+``diagnose`` are pure functions of the numbers; ``main`` reads the files.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError, report_errors
+from .io import atomic_write_text
+from .stages.variants import Variant, load_params, variants
+
+# The course notebooks' printed accuracies (train, test).
+PUBLISHED_INIT = {"zeros": (0.5, 0.5), "random": (0.83, 0.86), "he": (0.9933, 0.96)}
+PUBLISHED_REGULARIZATION = {"baseline": (0.9479, 0.915), "l2": (0.9384, 0.93), "dropout": (0.9289, 0.95)}
+REGULARIZATION_LABELS = {"baseline": "baseline", "l2": "lambd=0.7", "dropout": "keep_prob=0.86"}
+DECIMALS = 4  # the published figures' precision
+
+
+def diagnose(train_accuracy: float, dev_accuracy: float, bias_threshold: float = 0.05, variance_threshold: float = 0.05, bayes_error: float = 0.0) -> str:
+    """The course's reading of train and dev error.
+
+    avoidable bias = train error - Bayes error; variance = dev error - train error.
+    Each is "high" above its threshold (compared at 1e-9, so 1 - 0.95 counts as 0.05).
+    """
+    high_bias = round((1.0 - train_accuracy) - bayes_error, 9) > bias_threshold
+    high_variance = round(train_accuracy - dev_accuracy, 9) > variance_threshold
+    if high_bias and high_variance:
+        return "high bias + high variance"
+    if high_bias:
+        return "high bias (underfits)"
+    if high_variance:
+        return "high variance (overfits)"
+    return "low bias, low variance"
+
+
+def matches(ours: float, published: float) -> bool:
+    return round(ours, DECIMALS) == round(published, DECIMALS)
+
+
+def course_init_table(metrics: dict[str, dict]) -> pd.DataFrame:
+    """metrics: init -> the run's metrics.json."""
+    rows = []
+    for init, (train, test) in PUBLISHED_INIT.items():
+        m = metrics[init]
+        rows.append(_course_row(f"init={init}", train, m["train_accuracy"], test, m["test_accuracy"]))
+    return pd.DataFrame(rows)
+
+
+def course_regularization_table(runs: dict[str, dict]) -> pd.DataFrame:
+    rows = []
+    for name, (train, test) in PUBLISHED_REGULARIZATION.items():
+        m = runs[name]
+        rows.append(_course_row(REGULARIZATION_LABELS[name], train, m["train_accuracy"], test, m["test_accuracy"]))
+    return pd.DataFrame(rows)
+
+
+def _course_row(run: str, train: float, our_train: float, test: float, our_test: float) -> dict:
+    ok = matches(our_train, train) and matches(our_test, test)
+    return {
+        "run": run,
+        "train (published)": train,
+        "train (ours)": our_train,
+        "test (published)": test,
+        "test (ours)": our_test,
+        f"match to {DECIMALS} decimals": "yes" if ok else "NO",
+    }
+
+
+def eval_split(metrics: dict) -> str:
+    """Dev when the dataset has one; the course's circles have only train/test."""
+    return "dev" if "dev_accuracy" in metrics else "test"
+
+
+def matrix_table(runs: list[tuple[Variant, dict]], bias_threshold: float, variance_threshold: float, bayes_error: float = 0.0) -> pd.DataFrame:
+    rows = []
+    for variant, m in runs:
+        held_out = m[f"{eval_split(m)}_accuracy"]
+        rows.append(
+            {
+                "init": variant.init,
+                "regularisation": variant.regularisation,
+                "lambd": variant.lambd,
+                "keep_prob": variant.keep_prob,
+                "train": m["train_accuracy"],
+                "dev": m.get("dev_accuracy", float("nan")),
+                "test": m["test_accuracy"],
+                "gap": m["train_accuracy"] - held_out,
+                "final cost": m["final_cost"],
+                "diagnosis": diagnose(m["train_accuracy"], held_out, bias_threshold, variance_threshold, bayes_error),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def gap_table(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Train - dev gap per init (rows) and regularisation (columns)."""
+    order = ["baseline", "L2", "dropout", "L2+dropout"]
+    table = matrix.pivot(index="init", columns="regularisation", values="gap")
+    table = table[[c for c in order if c in table.columns]].reindex(pd.unique(matrix["init"]))
+    return table.reset_index()
+
+
+def gradcheck_table(checks: dict) -> pd.DataFrame:
+    """One row per variant; every cell a string, differences in scientific notation."""
+    rows = []
+    for name, c in checks.items():
+        rows.append(
+            {
+                "variant": name,
+                "lambd": str(c["lambd"]),
+                "at init": f"{c['init']['difference']:.2e}",
+                "verdict (init)": c["init"]["verdict"],
+                "at trained": f"{c['trained']['difference']:.2e}",
+                "verdict (trained)": c["trained"]["verdict"],
+                "flagged arrays": ", ".join(sorted(set(c["init"]["flagged"]) | set(c["trained"]["flagged"]))) or "-",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def worst_gap(check: dict) -> float:
+    """The largest |analytic - numeric| among the worst entries the check lists."""
+    return max((abs(e["analytic"] - e["numeric"]) for p in check["params"].values() for e in p["worst"]), default=0.0)
+
+
+def gradcheck_notes(checks: dict) -> list[str]:
+    """For each check that did not pass: is the gap rounding (within a few numeric resolutions) or real?"""
+    notes = []
+    for name, c in checks.items():
+        for point in ("init", "trained"):
+            check = c[point]
+            if check["passed"]:
+                continue
+            gap, resolution = worst_gap(check), check["resolution"]
+            where = "at init" if point == "init" else "trained"
+            if resolution and gap <= 10 * resolution:
+                reading = (
+                    f"its largest entry gap, {gap:.1e}, is within 10 finite-difference resolutions ({resolution:.1e}): "
+                    "the gradient entries are so small that rounding in the cost dominates the relative measure; not a bug"
+                )
+            else:
+                reading = f"its largest entry gap, {gap:.1e}, exceeds 10 finite-difference resolutions ({resolution:.1e}): investigate"
+            notes.append(f"- {name} {where}: difference {check['difference']:.2e} ({check['verdict']}); {reading}.")
+    return notes
+
+
+def md(frame: pd.DataFrame, floatfmt: str = ".4f", numparse: bool = True) -> str:
+    return frame.to_markdown(index=False, floatfmt=floatfmt, disable_numparse=not numparse)
+
+
+def render(params: dict, course_init: dict, course_regularization: dict, runs: dict[str, list], gradchecks: dict[str, dict]) -> str:
+    """The whole report. runs: dataset -> [(Variant, metrics)]; gradchecks: dataset -> stage JSON."""
+    bias_t, var_t = params["report"]["bias_threshold"], params["report"]["variance_threshold"]
+    bayes = params["report"].get("bayes_error") or {}
+    bayes_text = ", ".join(f"{ds} {bayes.get(ds, 0.0)}" for ds in runs)
+    train = params["train"]
+    out = [
+        "# Report: initialisation, regularisation, gradient checking",
+        "",
+        "Written by `dvc repro` (stage `report`, src/report.py) from the pipeline's outputs; "
+        "every number below is deterministic. Parameters: params.yaml.",
+        "",
+        "## (a) Course reproduction",
+        "",
+        "### Initialization (circles, `experiment=course_init`, layers [10,5], 15000 iterations, lr 0.01)",
+        "",
+        md(course_init_table(course_init)),
+        "",
+        "### Regularization (the course's data.mat, `experiment=course_regularization`, layers [20,3], 30000 iterations, lr 0.3)",
+        "",
+    ]
+    if course_regularization.get("status") == "ok":
+        out += [
+            md(course_regularization_table(course_regularization["runs"])),
+            "",
+            f"Data: `{course_regularization['mat_path']}` (sha256 `{course_regularization['sha256'][:16]}...`).",
+        ]
+    else:
+        path = course_regularization.get("mat_path", params["course"]["mat_path"])
+        out += [
+            f"**Not run: the course's data file was not found** ({course_regularization.get('reason', 'no status')}).",
+            "",
+            "To add it: put the course's `data.mat` (keys X, y, Xval, yval) at "
+            f"`{path}` relative to the project root, or set `course.mat_path` in params.yaml to where it is, then run "
+            "`dvc repro`. If the path itself did not change, DVC cannot see the new file: run "
+            "`dvc repro -f -s course_regularization && dvc repro`.",
+        ]
+    out += [
+        "",
+        "## (b) Init x regularisation, per dataset",
+        "",
+        f"Every dataset is standardised with its training split's mean and std (stage `normalize`). "
+        f"Network {train['layers']}, learning rate {train['learning_rate']}, {train['num_iterations']} iterations of "
+        f"full-batch gradient descent, seed {train['seed']} ({train['rng']} rng). L2 variants use lambd={train['lambd']}, "
+        f"dropout variants keep_prob={train['keep_prob']}; `random` is the course's randn x 10.",
+        "",
+        f"Diagnosis, as in the course: **high bias** if avoidable bias = train error - Bayes error > {bias_t}; "
+        f"**high variance** if variance = dev error - train error (= `gap`, train - dev accuracy) > {var_t}. "
+        "Bayes error is taken as ~0 (the course's proxy, human-level error), except where the data is noisy by "
+        f"construction: {bayes_text}. The course's circles have no dev split; there the test split stands in for dev.",
+    ]
+    for dataset, dataset_runs in runs.items():
+        matrix = matrix_table(dataset_runs, bias_t, var_t, bayes.get(dataset, 0.0))
+        out += [
+            "",
+            f"### {dataset}",
+            "",
+            md(matrix),
+            "",
+            "Train - dev gap by init and regularisation (smaller = less overfitting):",
+            "",
+            md(gap_table(matrix)),
+        ]
+        out += _regularisation_note(dataset, matrix, var_t)
+    out += [
+        "",
+        "## (c) Gradient checks",
+        "",
+        "Backprop against two-sided finite differences (epsilon 1e-7, float64) on each training split, at the "
+        "initial and at the trained parameters, with the run's L2 term included and dropout switched off. "
+        "Pass: overall difference < 2e-7; \"look again\" below 1e-3; \"bug\" above. Per-parameter tables: the linked files.",
+    ]
+    for dataset, checks in gradchecks.items():
+        order = [v.name for v, _ in runs.get(dataset, [])]
+        checks = {name: checks[name] for name in sorted(checks, key=lambda n: order.index(n) if n in order else len(order))}
+        passed = sum(c[p]["passed"] for c in checks.values() for p in ("init", "trained"))
+        out += [
+            "",
+            f"### {dataset} ({passed}/{2 * len(checks)} checks passed; [per-parameter tables](gradcheck/{dataset}.md))",
+            "",
+            md(gradcheck_table(checks), numparse=False),
+        ]
+        notes = gradcheck_notes(checks)
+        if notes:
+            out += ["", *notes]
+    out += ["", "## (d) Figures", "", "Cost curves and decision boundaries (training split) of every run.", ""]
+    figure_rows = [{"run": f"course init={init}", "cost": f"[cost](../models/course/init-{init}/cost.png)", "boundary": f"[boundary](../models/course/init-{init}/boundary.png)"} for init in PUBLISHED_INIT]
+    if course_regularization.get("status") == "ok":
+        figure_rows += [
+            {"run": f"course {REGULARIZATION_LABELS[name]}", "cost": f"[cost](../models/course/regularization/{name}/cost.png)", "boundary": f"[boundary](../models/course/regularization/{name}/boundary.png)"}
+            for name in PUBLISHED_REGULARIZATION
+        ]
+    for dataset, dataset_runs in runs.items():
+        for variant, _ in dataset_runs:
+            d = variant.directory("../models").as_posix()
+            figure_rows.append({"run": f"{dataset} {variant.name}", "cost": f"[cost]({d}/cost.png)", "boundary": f"[boundary]({d}/boundary.png)"})
+    out += [md(pd.DataFrame(figure_rows)), "", "`dvc plots show` renders every cost curve (costs.csv) and figure into dvc_plots/index.html."]
+    return "\n".join(out) + "\n"
+
+
+def _regularisation_note(dataset: str, matrix: pd.DataFrame, variance_threshold: float) -> list[str]:
+    """One sentence per init whose baseline overfits: how much each regulariser narrows the gap."""
+    notes = []
+    for init, rows in matrix.groupby("init", sort=False):
+        gaps = dict(zip(rows["regularisation"], rows["gap"]))
+        base = gaps.get("baseline")
+        if base is None or base <= variance_threshold:
+            continue
+        others = ", ".join(f"{reg} {gaps[reg]:.3f}" for reg in ("L2", "dropout", "L2+dropout") if reg in gaps)
+        narrowed = all(gaps[reg] < base for reg in ("L2", "dropout", "L2+dropout") if reg in gaps)
+        verb = "all narrow it" if narrowed else "not all narrow it"
+        notes.append(f"- {init}: the baseline overfits (gap {base:.3f}); {verb}: {others}.")
+    if not notes:
+        return []
+    return ["", f"On {dataset}, regularisation against overfitting:", "", *notes]
+
+
+def read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise InputError(f"report: cannot read {path} ({error}); run the earlier stages first (dvc repro)") from None
+
+
+@report_errors
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        raise InputError("usage: python -m src.report OUT.md")
+    models, gradcheck_dir = Path("models"), Path("reports/gradcheck")
+    params = load_params()
+    course_init = {init: read_json(models / "course" / f"init-{init}" / "metrics.json") for init in PUBLISHED_INIT}
+    course_regularization = read_json(models / "course" / "regularization.json")
+    runs = {ds: [(v, read_json(v.directory(models) / "metrics.json")) for v in variants(params, ds)] for ds in params["datasets"]}
+    gradchecks = {ds: read_json(gradcheck_dir / f"{ds}.json") for ds in params["datasets"]}
+    atomic_write_text(argv[0], render(params, course_init, course_regularization, runs, gradchecks))
+    print(f"report -> {argv[0]}")
+
+
+if __name__ == "__main__":
+    main()

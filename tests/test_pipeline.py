@@ -1,0 +1,114 @@
+"""End to end: `dvc repro` on a copy of the project, with a reduced matrix.
+
+The copy holds what git would commit (tracked and untracked-but-not-ignored
+files), in a fresh git repository, so nothing of this checkout's data/, models/,
+reports/ or MLflow store leaks in. The matrix is cut to football x he (4 runs)
+and MLflow is off to keep it near a minute; the course tables run in full.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE_MAT = ROOT.parent / "shared" / "course" / "data.mat"
+
+pytestmark = pytest.mark.slow
+
+
+def project_files() -> list[str]:
+    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, check=True)
+    return [f for f in out.stdout.decode().split("\0") if f and (ROOT / f).is_file()]
+
+
+def run(args, cwd, env, timeout=600):
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{' '.join(map(str, args))} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    if shutil.which("git") is None:
+        pytest.skip("git is needed to copy the project")
+    root = tmp_path_factory.mktemp("pipeline") / "project"
+    for name in project_files():
+        if name == "dvc.lock":  # start from scratch, as after a clone without outputs
+            continue
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["datasets"] = ["football"]
+    params["generate"] = {"football": params["generate"]["football"]}
+    params["train"].update(inits=["he"], tracking=False)
+    params["course"]["mat_path"] = str(COURSE_MAT) if COURSE_MAT.is_file() else "missing/data.mat"
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # dvc's `python` is ours
+        "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.com",
+        "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.com",
+    }
+    run(["git", "init", "-q"], root, env)
+    run(["git", "add", "-A"], root, env)
+    run(["git", "commit", "-q", "-m", "copy"], root, env)
+    dvc = [sys.executable, "-m", "dvc"]
+    first = run([*dvc, "repro"], root, env)
+    return root, env, dvc, first
+
+
+def test_repro_writes_the_report_with_the_course_table(project):
+    root, *_ = project
+    text = (root / "reports" / "report.md").read_text()
+    init_rows = [line for line in text.splitlines() if line.startswith("| init=")]
+    assert len(init_rows) == 3 and all(re.search(r"\| yes +\|$", line) for line in init_rows)
+    for init, (train, test) in {"zeros": (0.5, 0.5), "random": (0.83, 0.86), "he": (0.9933, 0.96)}.items():
+        metrics = json.loads((root / "models" / "course" / f"init-{init}" / "metrics.json").read_text())
+        assert (round(metrics["train_accuracy"], 4), round(metrics["test_accuracy"], 4)) == (train, test)
+    status = json.loads((root / "models" / "course" / "regularization.json").read_text())
+    if COURSE_MAT.is_file():
+        assert status["status"] == "ok"
+        rows = [line for line in text.splitlines() if line.startswith(("| baseline", "| lambd=0.7", "| keep_prob=0.86"))]
+        assert len(rows) == 3 and all(re.search(r"\| yes +\|$", line) for line in rows)
+    else:
+        assert status["status"] == "missing"
+        assert "Not run: the course's data file was not found" in text
+    assert "### football" in text and "high variance (overfits)" in text
+    assert (root / "reports" / "gradcheck" / "football.md").is_file()
+
+
+def test_second_repro_is_a_noop_and_status_is_clean(project):
+    root, env, dvc, _ = project
+    start = time.perf_counter()
+    again = run([*dvc, "repro"], root, env)
+    seconds = time.perf_counter() - start
+    assert "Running stage" not in again.stdout
+    assert seconds < 10  # < 3 s on an idle machine; generous for a loaded CI runner
+    status = run([*dvc, "status", "--json"], root, env)
+    assert json.loads(status.stdout) == {}
+
+
+def test_outputs_are_ignored_by_git(project):
+    root, env, *_ = project
+    porcelain = run(["git", "status", "--porcelain", "--untracked-files=all"], root, env).stdout.splitlines()
+    changed = {line[3:] for line in porcelain}
+    # dvc.lock and the .gitignore files DVC writes; never data/models/reports themselves
+    assert "dvc.lock" in changed
+    assert not any(p.startswith(("data/", "models/", "reports/")) and not p.endswith(".gitignore") for p in changed), changed
+
+
+def test_forced_repro_reproduces_every_output_byte_for_byte(project):
+    root, env, dvc, _ = project
+    before = (root / "dvc.lock").read_text()
+    run([*dvc, "repro", "--force"], root, env)
+    assert (root / "dvc.lock").read_text() == before

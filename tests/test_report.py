@@ -1,0 +1,132 @@
+"""The report's pure parts: diagnosis, course tables, matrix tables, rendering."""
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from src import report
+from src.stages.variants import Variant, variants
+
+PARAMS = {
+    "datasets": ["football"],
+    "train": {"inits": ["he"], "lambd": 0.7, "keep_prob": 0.86, "layers": "[20,3]", "learning_rate": 0.1, "num_iterations": 10, "seed": 3, "rng": "modern"},
+    "course": {"mat_path": "../shared/course/data.mat"},
+    "report": {"bias_threshold": 0.05, "variance_threshold": 0.05, "bayes_error": {"football": 0.1}},
+}
+
+
+@pytest.mark.parametrize(
+    "train, dev, expected",
+    [
+        (0.99, 0.89, "high variance (overfits)"),  # the lecture's 1% / 11%
+        (0.85, 0.84, "high bias (underfits)"),  # 15% / 16%
+        (0.85, 0.70, "high bias + high variance"),  # 15% / 30%
+        (0.995, 0.99, "low bias, low variance"),  # 0.5% / 1%
+        (0.95, 0.90, "low bias, low variance"),  # exactly at both thresholds: not above
+    ],
+)
+def test_diagnose_reads_the_lecture_examples(train, dev, expected):
+    assert report.diagnose(train, dev) == expected
+
+
+def test_diagnose_uses_the_bayes_error():
+    assert report.diagnose(0.85, 0.84) == "high bias (underfits)"
+    assert report.diagnose(0.85, 0.84, bayes_error=0.15) == "low bias, low variance"
+
+
+def test_diagnose_thresholds_are_parameters():
+    assert report.diagnose(0.97, 0.94, variance_threshold=0.02) == "high variance (overfits)"
+    assert report.diagnose(0.97, 0.94, bias_threshold=0.01) == "high bias (underfits)"
+
+
+def test_course_tables_compare_to_four_decimals():
+    ok = {"zeros": (0.5, 0.5), "random": (0.83, 0.86), "he": (0.993333333333, 0.96)}
+    table = report.course_init_table({k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in ok.items()})
+    assert list(table["match to 4 decimals"]) == ["yes", "yes", "yes"]
+    off = {**ok, "he": (0.99, 0.96)}
+    table = report.course_init_table({k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in off.items()})
+    assert list(table["match to 4 decimals"]) == ["yes", "yes", "NO"]
+
+
+def run_metrics(train, dev, test=0.8, cost=0.1):
+    return {"train_accuracy": train, "dev_accuracy": dev, "test_accuracy": test, "final_cost": cost}
+
+
+def football_runs():
+    vs = variants(PARAMS)
+    numbers = {"baseline": (0.96, 0.745), "L2": (0.90, 0.81), "dropout": (0.87, 0.87), "L2+dropout": (0.87, 0.85)}
+    return [(v, run_metrics(*numbers[v.regularisation])) for v in vs]
+
+
+def test_variants_mirror_the_dvc_matrix():
+    names = [v.name for v in variants(PARAMS)]
+    assert names == ["he-l2_0.0-kp_1.0", "he-l2_0.0-kp_0.86", "he-l2_0.7-kp_1.0", "he-l2_0.7-kp_0.86"]
+    assert [v.regularisation for v in variants(PARAMS)] == ["baseline", "dropout", "L2", "L2+dropout"]
+    assert Variant("moons", "he", 0.0, 1.0).directory().as_posix() == "models/moons/he-l2_0.0-kp_1.0"
+
+
+def test_matrix_table_diagnoses_each_row():
+    table = report.matrix_table(football_runs(), 0.05, 0.05, bayes_error=0.1)
+    rows = {r["regularisation"]: r for r in table.to_dict("records")}
+    assert rows["baseline"]["diagnosis"] == "high variance (overfits)"
+    assert rows["baseline"]["gap"] == pytest.approx(0.215)
+    assert rows["dropout"]["diagnosis"] == "low bias, low variance"
+    assert rows["L2"]["diagnosis"] == "high variance (overfits)"  # gap 0.09
+
+
+def test_matrix_table_falls_back_to_test_without_a_dev_split():
+    v = Variant("circles", "he", 0.0, 1.0)
+    table = report.matrix_table([(v, {"train_accuracy": 1.0, "test_accuracy": 0.94, "final_cost": 0.01})], 0.05, 0.05)
+    row = table.iloc[0]
+    assert math.isnan(row["dev"]) and row["gap"] == pytest.approx(0.06)
+    assert row["diagnosis"] == "high variance (overfits)"
+
+
+def test_gap_table_and_regularisation_note():
+    matrix = report.matrix_table(football_runs(), 0.05, 0.05)
+    gaps = report.gap_table(matrix)
+    assert list(gaps.columns) == ["init", "baseline", "L2", "dropout", "L2+dropout"]
+    note = "\n".join(report._regularisation_note("football", matrix, 0.05))
+    assert "baseline overfits (gap 0.215)" in note and "all narrow it" in note
+
+
+def gradcheck_point(difference, passed=True, verdict="ok", resolution=1e-10, gap=0.0):
+    worst = [{"index": [0, 0], "analytic": 1e-7, "numeric": 1e-7 + gap}]
+    return {"difference": difference, "passed": passed, "verdict": verdict, "resolution": resolution, "flagged": [] if passed else ["W1"], "params": {"W1": {"worst": worst}}}
+
+
+def test_gradcheck_notes_tell_rounding_from_bugs():
+    checks = {
+        "he": {"lambd": 0.0, "init": gradcheck_point(1e-8), "trained": gradcheck_point(1e-8)},
+        "tiny": {"lambd": 0.0, "init": gradcheck_point(1e-8), "trained": gradcheck_point(1e-3, False, "bug", resolution=5e-10, gap=1e-11)},
+        "real": {"lambd": 0.0, "init": gradcheck_point(0.3, False, "bug", resolution=1e-10, gap=1e-3), "trained": gradcheck_point(1e-8)},
+    }
+    notes = report.gradcheck_notes(checks)
+    assert len(notes) == 2
+    assert "tiny trained" in notes[0] and "not a bug" in notes[0]
+    assert "real at init" in notes[1] and "investigate" in notes[1]
+    table = report.gradcheck_table(checks)
+    assert list(table["verdict (trained)"]) == ["ok", "bug", "ok"]
+
+
+def render(course_regularization):
+    course_init = {k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_INIT.items()}
+    checks = {"football": {v.name: {"lambd": v.lambd, "init": gradcheck_point(1e-8), "trained": gradcheck_point(1e-8)} for v, _ in football_runs()}}
+    return report.render(PARAMS, course_init, course_regularization, {"football": football_runs()}, checks)
+
+
+def test_render_with_the_course_data():
+    runs = {k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_REGULARIZATION.items()}
+    text = render({"status": "ok", "mat_path": "x.mat", "sha256": "ab" * 32, "runs": runs})
+    assert "| lambd=0.7 " in text and "Not run" not in text
+    assert len(re.findall(r"\| yes +\|", text)) == 6
+    assert "[boundary](../models/football/he-l2_0.0-kp_1.0/boundary.png)" in text
+
+
+def test_render_says_plainly_when_the_course_data_is_missing():
+    text = render({"status": "missing", "mat_path": "../shared/course/data.mat", "reason": "no file at ../shared/course/data.mat"})
+    assert "Not run: the course's data file was not found" in text
+    assert "course.mat_path" in text and "dvc repro -f -s course_regularization" in text
+    assert len(re.findall(r"\| yes +\|", text)) == 3  # the init table is always there
