@@ -11,7 +11,10 @@ from collections.abc import Sequence
 from omegaconf import DictConfig, ListConfig
 
 from .errors import InputError
+from .augment import FLIPS
 from .nn.init import INITIALIZERS
+from .nn.optimizers import OPTIMIZERS
+from .nn.schedules import SCHEDULES
 from .randomness import RANDOMNESS
 
 
@@ -49,3 +52,71 @@ def validate(cfg: DictConfig) -> None:
         raise InputError(f"layers: must be a non-empty list of positive integers, e.g. [20,3]; got {layers!r}")
     if not isinstance(cfg.normalize, bool):
         raise InputError(f"normalize: must be true or false, got {cfg.normalize!r}")
+    validate_training(cfg)
+
+
+def _finite(value, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InputError(f"{key}: expected a finite number, got {value!r}")
+    return value
+
+
+def _integer(value, key: str, low: int, allow_null: bool = False) -> None:
+    if allow_null and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        null = " or null" if allow_null else ""
+        raise InputError(f"{key}: must be an integer >= {low}{null}, got {value!r}")
+
+
+def validate_training(cfg: DictConfig) -> None:
+    """Optimizer, mini-batches, decay, early stopping, augmentation, Bayes error
+    (issue 8). Every key is optional: a config without it trains as the course does."""
+    opt = cfg.get("optimizer")
+    if opt is not None:
+        name = opt.get("name") if isinstance(opt, DictConfig) else opt
+        if name not in OPTIMIZERS:
+            raise InputError(f"optimizer: unknown optimizer {name!r} (choose from {', '.join(OPTIMIZERS)})")
+        if isinstance(opt, DictConfig):
+            allowed = OPTIMIZERS[name].hyper
+            for key, value in opt.items():
+                if key == "name":
+                    continue
+                if key not in allowed:
+                    choices = ", ".join(allowed) or "none"
+                    raise InputError(f"optimizer.{key}: not a setting of {name} (it takes: {choices})")
+                _finite(value, f"optimizer.{key}")
+                if key == "epsilon" and not value > 0:
+                    raise InputError(f"optimizer.epsilon: must be > 0, got {value}")
+                if key.startswith("beta") and not 0 <= value < 1:
+                    raise InputError(f"optimizer.{key}: must be in [0, 1), got {value}")
+    _integer(cfg.get("batch_size"), "batch_size", 1, allow_null=True)
+    decay = cfg.get("lr_decay")
+    if decay is not None:
+        schedule = decay.get("schedule", "none")
+        if schedule not in SCHEDULES:
+            raise InputError(f"lr_decay.schedule: unknown schedule {schedule!r} (choose from {', '.join(SCHEDULES)})")
+        rate = _finite(decay.get("decay_rate", 1.0), "lr_decay.decay_rate")
+        if schedule == "exponential" and not 0 < rate <= 1:
+            raise InputError(f"lr_decay.decay_rate: exponential decay needs 0 < decay_rate <= 1, got {rate}")
+        if rate < 0:
+            raise InputError(f"lr_decay.decay_rate: must be >= 0, got {rate}")
+        _integer(decay.get("interval", 1000), "lr_decay.interval", 1)
+    stopping = cfg.get("early_stopping")
+    if stopping is not None:
+        _integer(stopping.get("patience", 0), "early_stopping.patience", 0)
+        if _finite(stopping.get("min_delta", 0.0), "early_stopping.min_delta") < 0:
+            raise InputError(f"early_stopping.min_delta: must be >= 0, got {stopping.min_delta}")
+        _integer(stopping.get("every"), "early_stopping.every", 1, allow_null=True)
+        if stopping.get("metric", "cost") not in ("cost", "error"):
+            raise InputError(f"early_stopping.metric: must be cost or error, got {stopping.metric!r}")
+    augment = cfg.get("augment")
+    if augment is not None:
+        if augment.get("flip") not in FLIPS:
+            raise InputError(f"augment.flip: must be null, x, y or xy, got {augment.flip!r}")
+        if _finite(augment.get("jitter", 0.0), "augment.jitter") < 0:
+            raise InputError(f"augment.jitter: must be >= 0, got {augment.jitter}")
+        _integer(augment.get("copies", 1), "augment.copies", 1)
+    bayes = _finite(cfg.get("bayes_error", 0.0), "bayes_error")
+    if not 0 <= bayes < 1:
+        raise InputError(f"bayes_error: must be in [0, 1), got {bayes}")

@@ -43,3 +43,46 @@ def decision_boundary(params, X: np.ndarray, Y: np.ndarray, path: str | Path, ti
     ax.set_title(title)
     fig.tight_layout()
     _save(fig, path)
+
+
+def gradient_norms(norms: dict, path: str | Path, title: str = "Gradient norm per layer at initialisation") -> None:
+    """One line per init scheme: ||dW_l|| against layer l, log scale (src/deep_demo.py).
+
+    All-zero gradients (``zeros`` init) cannot sit on a log axis; they are named in the legend.
+    """
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for init, values in norms.items():
+        values = np.asarray(values, dtype=float)
+        layers = np.arange(1, len(values) + 1)
+        positive = values > 0
+        if positive.any():
+            ax.plot(layers[positive], values[positive], marker="o", markersize=3, label=init)
+        else:
+            ax.plot([], [], label=f"{init} (all zero)")
+    ax.set_yscale("log")
+    ax.set_xlabel("layer l")
+    ax.set_ylabel("||dW[l]||")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def confusion_matrix(counts: np.ndarray, path: str | Path, title: str = "") -> None:
+    """Heat map of a (K, K) confusion matrix: rows true class, columns predicted, counts written in."""
+    counts = np.asarray(counts)
+    K = counts.shape[0]
+    fig, ax = plt.subplots(figsize=(1.0 + 0.45 * K, 0.8 + 0.45 * K))
+    ax.imshow(counts, cmap=plt.cm.Blues)
+    for i in range(K):
+        for j in range(K):
+            if counts[i, j]:
+                dark = counts[i, j] > counts.max() / 2
+                ax.text(j, i, str(int(counts[i, j])), ha="center", va="center", fontsize=8, color="white" if dark else "black")
+    ax.set_xticks(range(K))
+    ax.set_yticks(range(K))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    fig.tight_layout()
+    _save(fig, path)

@@ -18,10 +18,18 @@ from hydra.types import RunMode
 from . import artifacts, data, normalize, tracking
 from .config import validate
 from .errors import InputError, report_errors
-from .nn.fit import fit
+from .augment import augment_split
+from .diagnosis import diagnose_accuracy
+from .nn.fit import EarlyStopping, fit
+from .nn.loss import cross_entropy
+from .nn.model import forward
+from .nn.schedules import learning_rates
 from .nn.init import initialize
 from .nn.model import accuracy
 from .randomness import make_randomness
+
+
+AUGMENT_STREAM = 8  # seeds augmentation's generator together with the run's seed
 
 
 @dataclass
@@ -33,6 +41,8 @@ class RunResult:
     costs: list[float]
     metrics: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    # Labels for MLflow tags (not numbers): the bias/variance diagnosis and its next step.
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 def load_dataset(cfg: DictConfig) -> data.Dataset:
@@ -54,11 +64,12 @@ def train(cfg: DictConfig, on_cost=None) -> RunResult:
     randomness = make_randomness(cfg.rng, cfg.seed)
     dims = [dataset.train.X.shape[0], *cfg.layers, 1]
     initial = initialize(dims, cfg.init, randomness.normal)
+    fit_train = training_split(cfg, dataset)
     start = time.perf_counter()
     fitted = fit(
         initial,
-        dataset.train.X,
-        dataset.train.Y,
+        fit_train.X,
+        fit_train.Y,
         learning_rate=cfg.learning_rate,
         num_iterations=cfg.num_iterations,
         lambd=cfg.lambd,
@@ -66,11 +77,60 @@ def train(cfg: DictConfig, on_cost=None) -> RunResult:
         draw_masks=randomness.dropout_masks,
         cost_every=cfg.cost_every,
         on_cost=on_cost,
+        **training_options(cfg, dataset, randomness),
     )
     seconds = time.perf_counter() - start
     metrics = {f"{name}_accuracy": accuracy(s.X, s.Y, fitted.params) for name, s in dataset.splits.items()}
     metrics["final_cost"] = fitted.costs[-1]
-    return RunResult(fitted.params, initial, dataset, fitted.cost_steps, fitted.costs, metrics, seconds)
+    if fitted.best_iteration is not None:
+        metrics["best_iteration"] = fitted.best_iteration
+        metrics["stopped_early"] = float(fitted.stopped_early)
+    if fit_train is not dataset.train:
+        metrics["train_examples_augmented"] = fit_train.X.shape[1]
+    held_out = "dev" if dataset.dev is not None else "test"
+    found = diagnose_accuracy(metrics["train_accuracy"], metrics[f"{held_out}_accuracy"], cfg.get("bayes_error", 0.0))
+    metrics["avoidable_bias"], metrics["variance"] = found["avoidable_bias"], found["variance"]
+    tags = {"diagnosis": found["diagnosis"], "next_step": found["next_step"], "diagnosis_split": held_out}
+    return RunResult(fitted.params, initial, dataset, fitted.cost_steps, fitted.costs, metrics, seconds, tags)
+
+
+def training_split(cfg: DictConfig, dataset: data.Dataset) -> data.Split:
+    """The split gradient descent sees: the training split, augmented if asked
+    (``augment``); dev and test are never touched."""
+    options = cfg.get("augment") or {}
+    if options.get("flip") is None and not options.get("jitter", 0.0):
+        return dataset.train
+    # Its own stream, so turning augmentation on leaves the weights' draws alone.
+    rng = np.random.default_rng([AUGMENT_STREAM, cfg.seed])
+    return augment_split(dataset.train, rng, options.get("flip"), options.get("jitter", 0.0), options.get("copies", 1))
+
+
+def training_options(cfg: DictConfig, dataset: data.Dataset, randomness) -> dict:
+    """fit's keywords beyond the course's: optimizer, mini-batches, decay, early stopping."""
+    opt = cfg.get("optimizer") or "gd"
+    name, hyper = (opt, {}) if isinstance(opt, str) else (opt.name, {k: v for k, v in opt.items() if k != "name"})
+    decay = cfg.get("lr_decay") or {}
+    schedule = decay.get("schedule", "none")
+    options = {
+        "optimizer": name,
+        "optimizer_options": hyper,
+        "batch_size": cfg.get("batch_size"),
+        "shuffle": randomness.shuffle,
+        "lr_schedule": None if schedule == "none" else learning_rates(
+            schedule, cfg.learning_rate, decay.get("decay_rate", 1.0), decay.get("interval", 1000)),
+    }
+    stopping = cfg.get("early_stopping") or {}
+    if stopping.get("patience", 0) > 0:
+        dev = dataset.dev
+        if dev is None:
+            raise InputError(f"early_stopping.patience: dataset {dataset.name} has no dev split to stop on (use 0)")
+        if stopping.get("metric", "cost") == "error":
+            score = lambda params: 1.0 - accuracy(dev.X, dev.Y, params)  # noqa: E731
+        else:
+            score = lambda params: cross_entropy(forward(dev.X, params)[0], dev.Y)  # noqa: E731
+        options["early_stopping"] = EarlyStopping(
+            score, stopping.patience, stopping.get("min_delta", 0.0), stopping.get("every") or cfg.cost_every)
+    return options
 
 
 def summary(result: RunResult) -> str:

@@ -1,0 +1,54 @@
+"""Vanishing and exploding gradients at initialisation (course 2, week 1, 1.10-1.11).
+
+In a deep ReLU net each layer scales the signal by about ``scale * sqrt(n_prev / 2)``;
+over L layers that compounds to factor^L, forward and backward alike.
+He (sqrt(2/n_prev)) keeps the factor at ~1, so every layer's gradient has the
+same size; Xavier (sqrt(1/n_prev)) is made for tanh and halves the variance per
+ReLU layer, so gradients shrink towards the input (vanishing); the course's
+``random`` (randn x 10) multiplies it by ~50 per layer (exploding); ``zeros``
+gives zero gradients everywhere but the output bias (no symmetry breaking).
+
+``gradient_norms`` is pure (data and seed in, numbers out); ``plots.gradient_norms``
+draws the result.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .nn.init import initialize
+from .nn.model import backward, forward
+from .randomness import ModernRandomness
+
+INITS = ("zeros", "random", "xavier", "he")
+
+
+def gradient_norms(
+    X: np.ndarray,
+    Y: np.ndarray,
+    depth: int = 12,
+    width: int = 20,
+    inits=INITS,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """init -> ||dW_l||_F for l = 1..depth+1 (``depth`` hidden ReLU layers of
+    ``width`` units, then the sigmoid output), at initialisation, on (X, Y).
+
+    Every scheme starts from the same standard normals (one seed), so the
+    schemes differ only in their scale.
+    """
+    dims = [X.shape[0], *[width] * depth, 1]
+    norms = {}
+    for init in inits:
+        params = initialize(dims, init, ModernRandomness(seed).normal)
+        ZL, caches = forward(X, params)
+        grads = backward(ZL, Y, caches)
+        norms[init] = np.array([np.linalg.norm(grads[f"W{l}"]) for l in range(1, len(dims))])
+    return norms
+
+
+def summary(norms: dict[str, np.ndarray]) -> dict[str, float]:
+    """init -> median ||dW_l|| over the layers. In a plain ReLU chain ||dW_l|| ~
+    ||A_(l-1)|| ||dZ_l|| carries the forward and the backward factor together,
+    factor^(L-1) for every layer, so the level itself shows vanishing (xavier,
+    far below he) or exploding (random, astronomically above) gradients."""
+    return {init: float(np.median(n)) for init, n in norms.items()}
