@@ -24,12 +24,15 @@ def aggregate(
     metrics: Sequence[str] | None = None,
     params: Sequence[str] | None = None,
     ignore: Sequence[str] = IGNORED,
+    varying_only: bool = False,
 ) -> pd.DataFrame:
     """Columns: the params that identify a configuration, ``n`` (runs), then
     ``<metric>_mean`` and ``<metric>_std`` (sample std, ddof=1; NaN for one run).
 
     ``metrics`` default to the ``metrics.*`` columns; ``params`` to every other
-    column (``params.*`` ones in search_runs layout), less ``ignore``."""
+    column (``params.*`` ones in search_runs layout), less ``ignore``.
+    ``varying_only`` keeps only the params that differ between runs as columns
+    (the sweep's own axes): easier to read when a config has dozens of keys."""
     if params is None and any(c.startswith("params.") for c in runs.columns):
         params = [c.removeprefix("params.") for c in runs.columns if c.startswith("params.")]
     table = _plain(runs)
@@ -40,8 +43,8 @@ def aggregate(
         raise ValueError("aggregate: no metric columns to aggregate")
     candidates = table.columns if params is None else params
     params = [c for c in candidates if c in table and c not in metrics and c not in ignore and table[c].notna().any()]
-    # Params constant across every run say nothing about which group a run is in,
-    # but they describe the configuration, so they stay as columns.
+    if varying_only:
+        params = [c for c in params if table[c].astype(str).nunique() > 1]
     values = table[metrics].apply(pd.to_numeric, errors="coerce")
     keys = table[params].astype(str) if params else pd.Series("all", index=table.index, name="config")
     grouped = values.groupby([keys[c] for c in params] if params else keys, dropna=False, sort=True)

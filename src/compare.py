@@ -3,6 +3,7 @@
     python -m src.compare                          # every run of the experiment
     python -m src.compare --sweep latest           # the jobs of the newest sweep
     python -m src.compare --sweep RUN_ID --sort test_accuracy --ascending
+    python -m src.compare --sweep latest --aggregate   # mean +- std over seeds per configuration
 
 Prints a table of params and metrics, one row per run, and writes it as
 ``OUT.md`` and ``OUT.csv`` (default ``outputs/compare``). The store and the
@@ -17,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import tracking
+from .aggregate import aggregate
 from .errors import InputError, report_errors
 from .io import atomic_write_text
 
@@ -46,6 +48,21 @@ def runs_table(runs: pd.DataFrame, sort_by: str | None = None, ascending: bool =
             raise InputError(f"--sort: no column {sort_by!r} (choose from {', '.join(table.columns)})")
         table = table.sort_values(sort_by, ascending=ascending, na_position="last", kind="stable")
     return table.reset_index(drop=True)
+
+
+def aggregated_table(runs: pd.DataFrame, sort_by: str | None = None, ascending: bool = False) -> pd.DataFrame:
+    """``--aggregate``: runs that differ only in their seed as one row, ``n`` and
+    ``<metric>_mean`` / ``<metric>_std``; the columns before are the params that vary."""
+    metrics = [m for m in METRICS if f"metrics.{m}" in runs and runs[f"metrics.{m}"].notna().any()]
+    if runs.empty or not metrics:
+        return pd.DataFrame()
+    table = aggregate(runs, metrics=metrics, varying_only=True)
+    sort_by = sort_by or next((f"{m}_mean" for m in ("dev_accuracy", "test_accuracy") if f"{m}_mean" in table), None)
+    if sort_by is not None:
+        if sort_by not in table:
+            raise InputError(f"--sort: no column {sort_by!r} (choose from {', '.join(table.columns)})")
+        table = table.sort_values(sort_by, ascending=ascending, kind="stable").reset_index(drop=True)
+    return table
 
 
 def _numeric_if_possible(column: pd.Series) -> pd.Series:
@@ -96,10 +113,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sort", help="column to sort by (default dev_accuracy, else test_accuracy)")
     parser.add_argument("--ascending", action="store_true", help="smallest first (default: largest first)")
     parser.add_argument("--out", default="outputs/compare", help="writes OUT.md and OUT.csv (default outputs/compare)")
+    parser.add_argument("--aggregate", action="store_true",
+                        help="one row per configuration: mean and std of each metric over seeds (src/aggregate.py)")
     args = parser.parse_args(argv)
-    table = runs_table(load_runs(args.sweep), args.sort, args.ascending)
+    runs = load_runs(args.sweep)
+    if args.aggregate:
+        table = aggregated_table(runs, args.sort, args.ascending)
+    else:
+        table = runs_table(runs, args.sort, args.ascending)
     with pd.option_context("display.width", 200, "display.max_columns", None, "display.max_rows", None):
-        print(table.drop(columns="run_id").to_string(index=False) if len(table) else "no runs")
+        print(table.drop(columns="run_id", errors="ignore").to_string(index=False) if len(table) else "no runs")
     markdown, csv = write(table, args.out)
     print(f"wrote {markdown} and {csv}", file=sys.stderr)
 

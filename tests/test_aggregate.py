@@ -63,3 +63,43 @@ def test_five_seeds_of_course_init_he_on_modern_rng():
     assert row["train_accuracy_mean"] > 0.9 and row["test_accuracy_mean"] > 0.85
     assert 0 < row["test_accuracy_std"] < 0.05
     print("\n5 seeds, course_init he, modern rng:", mean_std(row, "train_accuracy"), "/", mean_std(row, "test_accuracy"))
+
+
+def test_compare_aggregate_groups_seeds_and_keeps_the_varying_params():
+    from src.compare import aggregated_table
+
+    runs = pd.DataFrame({
+        "run_id": [f"r{i}" for i in range(4)],
+        "params.lambd": ["0", "0", "0.7", "0.7"],
+        "params.seed": ["1", "2", "1", "2"],
+        "params.layers": "[20, 3]",
+        "metrics.dev_accuracy": [0.80, 0.82, 0.90, 0.94],
+        "metrics.test_accuracy": [0.7, 0.7, 0.8, 0.8],
+    })
+    table = aggregated_table(runs)
+    assert list(table.columns) == ["lambd", "n", "dev_accuracy_mean", "dev_accuracy_std", "test_accuracy_mean", "test_accuracy_std"]
+    assert list(table["lambd"]) == ["0.7", "0"]  # best mean dev accuracy first
+    np.testing.assert_allclose(table["dev_accuracy_mean"], [0.92, 0.81])
+
+
+@pytest.mark.slow
+def test_multi_seed_sweep_then_compare_aggregate(tmp_path, monkeypatch, capsys):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from src import compare
+
+    root = Path(__file__).resolve().parents[1]
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_EXPERIMENT_NAME": "seeds", "PYTHONPATH": str(root)}
+    proc = subprocess.run([sys.executable, "-m", "src.train", "-m", "experiment=multi_seed",
+                           f"hydra.sweep.dir={tmp_path / 'multirun'}"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "seeds")
+    compare.main(["--sweep", "latest", "--aggregate", "--out", str(tmp_path / "agg")])
+    table = pd.read_csv(tmp_path / "agg.csv")
+    assert len(table) == 1 and table["n"][0] == 5
+    assert 0.8 < table["test_accuracy_mean"][0] <= 1 and table["test_accuracy_std"][0] > 0
