@@ -52,3 +52,38 @@ def summary(norms: dict[str, np.ndarray]) -> dict[str, float]:
     factor^(L-1) for every layer, so the level itself shows vanishing (xavier,
     far below he) or exploding (random, astronomically above) gradients."""
     return {init: float(np.median(n)) for init, n in norms.items()}
+
+
+def table(norms: dict[str, np.ndarray]) -> str:
+    """Markdown: one row per layer, one column per init scheme."""
+    inits = list(norms)
+    lines = ["| layer | " + " | ".join(inits) + " |", "| --- |" + " --- |" * len(inits)]
+    for l in range(len(next(iter(norms.values())))):
+        lines.append(f"| {l + 1} | " + " | ".join(f"{norms[i][l]:.2e}" for i in inits) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m src.deep_demo [--depth 12] [--width 20] [--out FILE.png]`` on the circles data."""
+    import argparse
+
+    from . import plots
+    from .data import circles
+
+    parser = argparse.ArgumentParser(prog="python -m src.deep_demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--depth", type=int, default=12, help="hidden layers")
+    parser.add_argument("--width", type=int, default=20, help="units per hidden layer")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", help="write the figure here (PNG)")
+    args = parser.parse_args(argv)
+    data = circles()
+    norms = gradient_norms(data.train.X, data.train.Y, args.depth, args.width, seed=args.seed)
+    print(table(norms))
+    print("median ||dW||: " + ", ".join(f"{k} {v:.2e}" for k, v in summary(norms).items()))
+    if args.out:
+        plots.gradient_norms(norms, args.out, f"{args.depth} hidden ReLU layers of {args.width}: ||dW[l]|| at init")
+        print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

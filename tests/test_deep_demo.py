@@ -30,3 +30,12 @@ def test_he_keeps_gradients_alive_xavier_vanishes_random_explodes_zeros_is_stuck
 def test_plot(tmp_path, norms):
     plots.gradient_norms(norms, tmp_path / "g.png")
     assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_prints_the_table_and_writes_the_figure(tmp_path, capsys):
+    from src.deep_demo import main
+
+    main(["--depth", "10", "--out", str(tmp_path / "g.png")])
+    out = capsys.readouterr().out
+    assert "| layer | zeros | random | xavier | he |" in out and "| 11 |" in out
+    assert (tmp_path / "g.png").is_file()
