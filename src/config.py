@@ -13,6 +13,8 @@ from omegaconf import DictConfig, ListConfig
 from .errors import InputError
 from .augment import FLIPS
 from .nn.init import INITIALIZERS
+from .nn.batchnorm import EPSILON, MOMENTUM
+from .nn.model import OUTPUTS
 from .nn.optimizers import OPTIMIZERS
 from .nn.schedules import SCHEDULES
 from .randomness import RANDOMNESS
@@ -52,7 +54,21 @@ def validate(cfg: DictConfig) -> None:
         raise InputError(f"layers: must be a non-empty list of positive integers, e.g. [20,3]; got {layers!r}")
     if not isinstance(cfg.normalize, bool):
         raise InputError(f"normalize: must be true or false, got {cfg.normalize!r}")
+    validate_model(cfg)
     validate_training(cfg)
+
+
+def validate_model(cfg: DictConfig) -> None:
+    """Output layer and batch norm (issue 10); optional, defaults as the course's model."""
+    output = cfg.get("output", "auto")
+    if output not in OUTPUTS:
+        raise InputError(f"output: unknown output {output!r} (choose from {', '.join(OUTPUTS)})")
+    if not isinstance(cfg.get("batch_norm", False), bool):
+        raise InputError(f"batch_norm: must be true or false, got {cfg.batch_norm!r}")
+    if not 0 <= _finite(cfg.get("bn_momentum", MOMENTUM), "bn_momentum") < 1:
+        raise InputError(f"bn_momentum: must be in [0, 1), got {cfg.bn_momentum}")
+    if not _finite(cfg.get("bn_epsilon", EPSILON), "bn_epsilon") > 0:
+        raise InputError(f"bn_epsilon: must be > 0, got {cfg.bn_epsilon}")
 
 
 def _finite(value, key: str) -> float:

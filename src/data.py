@@ -1,4 +1,5 @@
-"""Datasets in course layout: X is (n_x, m), Y is (1, m) with labels 0/1.
+"""Datasets in course layout: X is (n_x, m), Y is (1, m) with labels 0/1, or
+integer class ids 0..K-1 for the multi-class sets (``digits``, ``spiral``).
 
 Every loader returns a ``Dataset`` with ``train`` and ``test`` splits and, when
 the source has one, a ``dev`` split. Generators are seeded with their own
@@ -95,6 +96,40 @@ def football(
     return Dataset("football", _three_way(X, y, n_train, n_dev))
 
 
+def digits(n_dev: int = 360, n_test: int = 360, seed: int = 0, **_) -> Dataset:
+    """scikit-learn's bundled 8x8 handwritten digits (1797 images, 10 classes, no
+    download): 64 pixel intensities 0..16 per example, labels 0..9. One seeded
+    permutation, then test, dev and the rest (1077 by default) for training."""
+    X, y = sklearn.datasets.load_digits(return_X_y=True)
+    order = np.random.RandomState(seed).permutation(len(y))
+    X, y = X[order], y[order]
+    n_train = len(y) - n_dev - n_test
+    if n_train < 1:
+        raise InputError(f"dataset.n_dev, dataset.n_test: {n_dev} + {n_test} leave no training examples of {len(y)}")
+    return Dataset("digits", _three_way(X, y, n_train, n_dev))
+
+
+def spiral(
+    n_train: int = 300, n_dev: int = 150, n_test: int = 150, n_classes: int = 3, noise: float = 0.2, seed: int = 0, **_
+) -> Dataset:
+    """K interleaved spiral arms in 2D (the CS231n toy set), one arm per class:
+    arm k has radius r = 0..1 and angle 4k + 4r + noise. Not linearly separable,
+    so its decision regions show what a multi-class net learns. Equal arms
+    (``(n_train + n_dev + n_test) // n_classes`` points each), shuffled once by
+    ``RandomState(seed)`` (which also draws the noise) and cut into the splits."""
+    rng = np.random.RandomState(seed)
+    per_class = (n_train + n_dev + n_test) // n_classes
+    X, y = [], []
+    for k in range(n_classes):
+        r = np.linspace(0.0, 1.0, per_class)
+        t = np.linspace(4.0 * k, 4.0 * (k + 1), per_class) + rng.randn(per_class) * noise
+        X.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
+        y.append(np.full(per_class, k))
+    X, y = np.concatenate(X), np.concatenate(y)
+    order = rng.permutation(len(y))
+    return Dataset("spiral", _three_way(X[order], y[order], n_train, n_dev))
+
+
 def _three_way(X: np.ndarray, y: np.ndarray, n_train: int, n_dev: int) -> dict[str, Split]:
     a, b = n_train, n_train + n_dev
     return {"train": _split(X[:a], y[:a]), "dev": _split(X[a:b], y[a:b]), "test": _split(X[b:], y[b:])}
@@ -119,8 +154,9 @@ def load_mat(path: str | None = None, **_) -> Dataset:
     return Dataset("mat", splits)
 
 
-def load_npz(path: str | None = None, **_) -> Dataset:
-    """An .npz written by ``save_npz``: X_train, Y_train, [X_dev, Y_dev,] X_test, Y_test."""
+def load_npz(path: str | None = None, multiclass: bool = False, **_) -> Dataset:
+    """An .npz written by ``save_npz``: X_train, Y_train, [X_dev, Y_dev,] X_test, Y_test.
+    Labels 0/1, or class ids 0..K-1 with ``multiclass``."""
     file = _existing_file(path, "dataset.path")
     try:
         with np.load(file, allow_pickle=False) as data:
@@ -130,7 +166,7 @@ def load_npz(path: str | None = None, **_) -> Dataset:
     splits = {}
     for name in SPLITS:
         if f"X_{name}" in arrays and f"Y_{name}" in arrays:
-            splits[name] = _checked(arrays[f"X_{name}"], arrays[f"Y_{name}"], f"{file} ({name})")
+            splits[name] = _checked(arrays[f"X_{name}"], arrays[f"Y_{name}"], f"{file} ({name})", multiclass)
     if "train" not in splits or "test" not in splits:
         raise InputError(f"dataset.path: {file} needs X_train, Y_train, X_test, Y_test")
     return Dataset(Path(file).stem, splits)
@@ -154,8 +190,9 @@ def _existing_file(path: str | None, key: str) -> Path:
     return file
 
 
-def _checked(X, Y, where: str) -> Split:
-    """Validate one split where it enters: finite features, 0/1 labels, matching m."""
+def _checked(X, Y, where: str, multiclass: bool = False) -> Split:
+    """Validate one split where it enters: finite features, 0/1 labels (class ids
+    0, 1, 2, ... with ``multiclass``), matching m."""
     X = np.asarray(X)
     Y = np.asarray(Y).reshape(1, -1)
     if X.ndim != 2 or not np.issubdtype(X.dtype, np.number):
@@ -164,13 +201,31 @@ def _checked(X, Y, where: str) -> Split:
         raise InputError(f"{where}: X has {X.shape[1]} examples but y has {Y.shape[1]}")
     if not np.all(np.isfinite(X)):
         raise InputError(f"{where}: X contains NaN or inf")
-    if not np.issubdtype(Y.dtype, np.number) or not np.all(np.isin(Y, (0, 1))):
+    if multiclass:
+        numeric = np.issubdtype(Y.dtype, np.number) and np.all(np.isfinite(Y))
+        if not numeric or not np.all((Y >= 0) & (Y == np.round(Y))):
+            bad = np.unique(Y[~((Y >= 0) & (Y == np.round(Y)))])[:5] if numeric else Y.dtype
+            raise InputError(f"{where}: labels must be class ids 0, 1, ..., K-1, found {bad}")
+    elif not np.issubdtype(Y.dtype, np.number) or not np.all(np.isin(Y, (0, 1))):
         bad = np.unique(Y[~np.isin(Y, (0, 1))])[:5] if np.issubdtype(Y.dtype, np.number) else Y.dtype
         raise InputError(f"{where}: labels must be 0 or 1, found {bad}")
     return Split(X.astype(float), Y.astype(np.int64))
 
 
-LOADERS = {"circles": circles, "moons": moons, "football": football, "mat": load_mat, "npz": load_npz}
+def num_classes(dataset: Dataset) -> int:
+    """K: one more than the largest training label (at least 2, the binary case).
+    Dev and test labels must be classes the training split has room for."""
+    K = max(2, int(dataset.train.Y.max(initial=0)) + 1)
+    for name, split in dataset.splits.items():
+        if split.Y.size and (split.Y.min() < 0 or split.Y.max() >= K):
+            raise InputError(f"dataset {dataset.name}: {name} labels must be 0..{K - 1} (the training split's classes), found {np.unique(split.Y)[-5:]}")
+    return K
+
+
+LOADERS = {
+    "circles": circles, "moons": moons, "football": football, "mat": load_mat, "npz": load_npz,
+    "digits": digits, "spiral": spiral,
+}
 
 
 def load(name: str, **options) -> Dataset:

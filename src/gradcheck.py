@@ -11,7 +11,9 @@ look again, 1e-3 or more is almost surely a bug. A correct gradient can reach
 Three levels, each usable alone:
 - ``check_gradients(cost_fn, params, grads)``: any cost, coordinate by coordinate,
   optionally on a seeded random subset per array, optionally vectorised.
-- ``check_model(params, X, Y, lambd)``: the project's network (without dropout).
+- ``check_model(params, X, Y, lambd)``: the project's network (without dropout),
+  sigmoid or softmax output, with or without batch norm (checked in training
+  mode: the cost of a batch-norm net is that of its batch statistics).
 - ``python -m src.gradcheck [train overrides]``: the configured model, at
   initialisation and optionally after ``gradcheck.train_iterations``.
 """
@@ -31,8 +33,7 @@ from .config import validate
 from .cli import run
 from .errors import InputError
 from .nn.fit import DivergedError, fit
-from .nn.init import initialize
-from .nn.model import backward, cost, forward, num_layers
+from .nn.model import backward, cost, forward, is_buffer, num_layers, trainable
 from .randomness import make_randomness
 
 THRESHOLD = 2e-7  # the course assignment's pass mark
@@ -285,9 +286,28 @@ def _worst(g: np.ndarray, g_approx: np.ndarray, flat: np.ndarray, shape, count: 
 # --- the project's network -------------------------------------------------
 
 
-def model_cost(X: np.ndarray, Y: np.ndarray, lambd: float = 0.0) -> CostFn:
-    """params -> cross-entropy + L2 of the network on X (n_x, m), Y (1, m), no dropout."""
-    return lambda params: cost(forward(X, params)[0], Y, params, lambd)
+def model_cost(X: np.ndarray, Y: np.ndarray, lambd: float = 0.0, *, buffers: dict[str, np.ndarray] | None = None) -> CostFn:
+    """params -> cross-entropy + L2 of the network on X (n_x, m), Y (1, m), no dropout.
+
+    buffers: a batch-norm model's running statistics and epsilon, held fixed while
+    ``params`` (its trainable part) moves; the cost is then the training-mode one,
+    normalised with the batch's own statistics, as backprop differentiates it.
+    """
+    if not buffers:
+        return lambda params: cost(forward(X, params)[0], Y, params, lambd)
+    return lambda params: cost(forward(X, {**buffers, **params}, training=True)[0], Y, params, lambd)
+
+
+def _batched_loss(ZL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Data loss of each of a batch of logit matrices ZL (B, K, m): binary log-loss
+    for K = 1, categorical cross-entropy (log-sum-exp) for K >= 2."""
+    m = ZL.shape[2]
+    if ZL.shape[1] == 1:
+        return np.sum(np.logaddexp(0.0, ZL) - Y * ZL, axis=(1, 2)) / m
+    ids = (Y.argmax(axis=0) if Y.shape[0] > 1 else Y[0]).astype(np.int64)
+    top = ZL.max(axis=1, keepdims=True)
+    log_sum_exp = top[:, 0, :] + np.log(np.exp(ZL - top).sum(axis=1))
+    return np.sum(log_sum_exp - ZL[:, ids, np.arange(m)], axis=1) / m
 
 
 def model_shifted_costs(X: np.ndarray, Y: np.ndarray, lambd: float = 0.0, max_floats: int = 1 << 21) -> ShiftedCosts:
@@ -297,6 +317,7 @@ def model_shifted_costs(X: np.ndarray, Y: np.ndarray, lambd: float = 0.0, max_fl
     layers below are reused and Z_{l+1} moves by the rank-one term
     W_{l+1}[:, r] (relu(Z_l[r] + step * A_{l-1}[c]) - A_l[r]); the layers above
     are recomputed for a batch of shifts at once. max_floats bounds the batch.
+    Sigmoid or softmax output; not batch norm (check_model loops for it).
     """
     m = Y.shape[1]
 
@@ -326,7 +347,7 @@ def model_shifted_costs(X: np.ndarray, Y: np.ndarray, lambd: float = 0.0, max_fl
                 ZL = Z[layer][None] + params[f"W{layer + 1}"][:, r].T[:, :, None] * dA[:, None, :]
                 for l in range(layer + 2, L + 1):
                     ZL = params[f"W{l}"] @ np.maximum(ZL, 0) + params[f"b{l}"]
-            costs[start : start + batch] = np.sum(np.logaddexp(0.0, ZL) - Y * ZL, axis=(1, 2)) / m
+            costs[start : start + batch] = _batched_loss(ZL, Y)
         if lambd:
             squares = sum(np.sum(np.square(W)) for key, W in params.items() if key.startswith("W"))
             if name[0] == "W":
@@ -366,9 +387,14 @@ def check_model(
 
     grads: the gradients to check; by default ``src.nn.model.backward``'s.
     inject: plant a bug by multiplying that gradient (``W2`` or ``dW2``) by inject_factor.
+    A batch-norm model is checked in training mode, on its trainable arrays (W, b,
+    gamma, beta); its running statistics have no gradient and stay fixed. The
+    vectorised path covers models without batch norm; with it, the loop is used.
     """
+    buffers = {name: value for name, value in params.items() if is_buffer(name)}
+    params = trainable(params)
     if grads is None:
-        ZL, caches = forward(X, params)
+        ZL, caches = forward(X, {**buffers, **params}, training=True)
         grads = backward(ZL, Y, caches, lambd)
     if inject is not None:
         target = param_name(inject, params)
@@ -376,14 +402,14 @@ def check_model(
             raise KeyError(f"inject: unknown parameter {inject!r} (choose from {', '.join(params)})")
         grads = {**grads, target: grads[target] * inject_factor}
     return check_gradients(
-        model_cost(X, Y, lambd),
+        model_cost(X, Y, lambd, buffers=buffers),
         params,
         grads,
         epsilon,
         threshold,
         subset=subset,
         seed=seed,
-        shifted_costs=model_shifted_costs(X, Y, lambd) if vectorised else None,
+        shifted_costs=model_shifted_costs(X, Y, lambd) if vectorised and not buffers else None,
     )
 
 
@@ -426,7 +452,10 @@ def options(cfg: DictConfig) -> Options:
     factor = get("inject_factor")
     if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not np.isfinite(factor):
         raise InputError(f"gradcheck.inject_factor: expected a finite number, got {factor!r}")
-    names = [f"{kind}{l}" for l in range(1, len(cfg.layers) + 2) for kind in "Wb"]
+    L = len(cfg.layers) + 1
+    # Batch-norm hidden layers have gamma, beta and no b (src/nn/model.py).
+    hidden = ("W", "gamma", "beta") if cfg.get("batch_norm", False) else ("W", "b")
+    names = [f"{kind}{l}" for l in range(1, L + 1) for kind in (hidden if l < L else ("W", "b"))]
     inject = get("inject")
     if inject is not None:
         resolved = param_name(str(inject), names)
@@ -453,14 +482,14 @@ def gradcheck(cfg: DictConfig, say: Callable[[str], None] = lambda _: None) -> d
     Dropout is off for the check (its masks make the cost random); training
     still uses it. ``say`` receives notes worth printing.
     """
-    from .train import load_dataset  # local: src.train pulls in matplotlib, which check_model does not need
+    from .train import initial_params, load_dataset  # local: src.train pulls in matplotlib, which check_model does not need
 
     validate(cfg)
     opts = options(cfg)
     dataset = load_dataset(cfg)
     X, Y = dataset.train.X, dataset.train.Y
     randomness = make_randomness(cfg.rng, cfg.seed)
-    params = initialize([X.shape[0], *cfg.layers, 1], cfg.init, randomness.normal)
+    params = initial_params(cfg, dataset, randomness)
     if cfg.keep_prob < 1:
         say(f"note: dropout (keep_prob={cfg.keep_prob}) is switched off for the check: its random masks make finite differences meaningless")
     if opts.inject is not None:
@@ -475,7 +504,7 @@ def gradcheck(cfg: DictConfig, say: Callable[[str], None] = lambda _: None) -> d
             fitted = fit(
                 params, X, Y, learning_rate=cfg.learning_rate, num_iterations=opts.train_iterations,
                 lambd=cfg.lambd, keep_prob=cfg.keep_prob, draw_masks=randomness.dropout_masks,
-                cost_every=opts.train_iterations,
+                cost_every=opts.train_iterations, bn_momentum=cfg.get("bn_momentum", 0.9),
             )
         except DivergedError as error:
             raise InputError(f"learning_rate: {error}") from None

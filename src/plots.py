@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .io import atomic_path  # noqa: E402
-from .nn.model import predict  # noqa: E402
+from .nn.model import num_classes, predict  # noqa: E402
 
 
 def _save(fig, path: str | Path) -> None:
@@ -31,15 +31,22 @@ def cost_curve(steps, costs, path: str | Path, title: str = "") -> None:
 
 
 def decision_boundary(params, X: np.ndarray, Y: np.ndarray, path: str | Path, title: str = "") -> None:
-    """Predicted class over a grid around the data (2D inputs only), data on top."""
+    """Predicted class over a grid around the data (2D inputs only), data on top.
+    With K > 2 classes (softmax) each region is the argmax class, one colour per class."""
     x_min, x_max = X[0].min() - 0.5, X[0].max() + 0.5
     y_min, y_max = X[1].min() - 0.5, X[1].max() + 0.5
     xx, yy = np.meshgrid(np.linspace(x_min, x_max, 300), np.linspace(y_min, y_max, 300))
     grid = np.vstack([xx.ravel(), yy.ravel()])
     zz = predict(grid, params).reshape(xx.shape)
+    K = max(num_classes(params), int(Y.max(initial=0)) + 1)
     fig, ax = plt.subplots(figsize=(5, 4))
-    ax.contourf(xx, yy, zz, cmap=plt.cm.Spectral, alpha=0.8)
-    ax.scatter(X[0], X[1], c=Y.ravel(), cmap=plt.cm.Spectral, s=12, edgecolors="k", linewidths=0.3)
+    if K == 2:
+        ax.contourf(xx, yy, zz, cmap=plt.cm.Spectral, alpha=0.8)
+        ax.scatter(X[0], X[1], c=Y.ravel(), cmap=plt.cm.Spectral, s=12, edgecolors="k", linewidths=0.3)
+    else:
+        # One contour band per class id (levels halfway between ids), points coloured on the same scale.
+        ax.contourf(xx, yy, zz, levels=np.arange(K + 1) - 0.5, cmap=plt.cm.Spectral, alpha=0.8)
+        ax.scatter(X[0], X[1], c=Y.ravel(), cmap=plt.cm.Spectral, vmin=-0.5, vmax=K - 0.5, s=12, edgecolors="k", linewidths=0.3)
     ax.set_title(title)
     fig.tight_layout()
     _save(fig, path)

@@ -21,11 +21,11 @@ from .errors import InputError, report_errors
 from .augment import augment_split
 from .diagnosis import diagnose_accuracy
 from .nn.fit import EarlyStopping, fit
-from .nn.loss import cross_entropy
 from .nn.model import forward
 from .nn.schedules import learning_rates
 from .nn.init import initialize
-from .nn.model import accuracy
+from .nn.model import accuracy, add_batch_norm, data_loss, output_units
+from .nn.batchnorm import EPSILON, MOMENTUM
 from .randomness import make_randomness
 
 
@@ -58,12 +58,26 @@ def load_dataset(cfg: DictConfig) -> data.Dataset:
     return dataset
 
 
+def initial_params(cfg: DictConfig, dataset: data.Dataset, randomness) -> dict[str, np.ndarray]:
+    """The untrained network: input size from the data, the hidden ``layers``, one
+    sigmoid unit for two classes or K softmax units (``output``), and batch norm
+    on the hidden layers if ``batch_norm`` (which draws no extra randomness)."""
+    classes = data.num_classes(dataset)
+    output = cfg.get("output", "auto")
+    if output == "sigmoid" and classes != 2:
+        raise InputError(f"output: sigmoid needs 2 classes, dataset {dataset.name} has {classes} (use softmax or auto)")
+    dims = [dataset.train.X.shape[0], *cfg.layers, output_units(classes, output)]
+    params = initialize(dims, cfg.init, randomness.normal)
+    if cfg.get("batch_norm", False):
+        params = add_batch_norm(params, cfg.get("bn_epsilon", EPSILON))
+    return params
+
+
 def train(cfg: DictConfig, on_cost=None) -> RunResult:
     validate(cfg)
     dataset = load_dataset(cfg)
     randomness = make_randomness(cfg.rng, cfg.seed)
-    dims = [dataset.train.X.shape[0], *cfg.layers, 1]
-    initial = initialize(dims, cfg.init, randomness.normal)
+    initial = initial_params(cfg, dataset, randomness)
     fit_train = training_split(cfg, dataset)
     start = time.perf_counter()
     fitted = fit(
@@ -77,6 +91,7 @@ def train(cfg: DictConfig, on_cost=None) -> RunResult:
         draw_masks=randomness.dropout_masks,
         cost_every=cfg.cost_every,
         on_cost=on_cost,
+        bn_momentum=cfg.get("bn_momentum", MOMENTUM),
         **training_options(cfg, dataset, randomness),
     )
     seconds = time.perf_counter() - start
@@ -127,7 +142,7 @@ def training_options(cfg: DictConfig, dataset: data.Dataset, randomness) -> dict
         if stopping.get("metric", "cost") == "error":
             score = lambda params: 1.0 - accuracy(dev.X, dev.Y, params)  # noqa: E731
         else:
-            score = lambda params: cross_entropy(forward(dev.X, params)[0], dev.Y)  # noqa: E731
+            score = lambda params: data_loss(forward(dev.X, params)[0], dev.Y)  # noqa: E731
         options["early_stopping"] = EarlyStopping(
             score, stopping.patience, stopping.get("min_delta", 0.0), stopping.get("every") or cfg.cost_every)
     return options

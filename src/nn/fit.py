@@ -12,7 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from .model import backward, cost, forward, layer_dims
+from .batchnorm import MOMENTUM
+from .model import backward, cost, forward, layer_dims, trainable, update_running_stats
 from .optimizers import OPTIMIZERS, Optimizer
 
 Params = dict[str, np.ndarray]
@@ -85,6 +86,7 @@ def fit(
     shuffle: Shuffle | None = None,
     lr_schedule: Callable[[int], float] | None = None,
     early_stopping: EarlyStopping | None = None,
+    bn_momentum: float = MOMENTUM,
 ) -> FitResult:
     """Train ``params`` (a copy; the input is left untouched) for ``num_iterations`` epochs.
 
@@ -96,6 +98,10 @@ def fit(
     is recorded at every ``cost_every``-th epoch and at the last one; computing it
     every epoch would cost a log per example for nothing. With mini-batches it is
     the example-weighted mean of that epoch's batch costs (the course's cost_avg).
+
+    A batch-norm model trains on each batch's statistics; after every step its
+    running mean and variance (used for prediction) move towards them with
+    weight ``1 - bn_momentum``.
     """
     params = {k: v.copy() for k, v in params.items()}
     use_dropout = keep_prob < 1.0
@@ -108,7 +114,7 @@ def fit(
     if mini and shuffle is None:
         raise ValueError("batch_size < m needs shuffle")
     hidden = layer_dims(params)[1:-1]
-    state = opt.init(params)
+    state = opt.init(trainable(params))  # batch norm's running statistics are not trained
     result = FitResult(params)
     stopper = _Stopper(early_stopping, params) if early_stopping and early_stopping.patience > 0 else None
 
@@ -126,7 +132,7 @@ def fit(
     for epoch in range(num_iterations):
         if stopper is not None and epoch % stopper.every == 0 and stopper.stop(epoch, params):
             # The curve ends where training did: the cost this epoch would have started from.
-            record(epoch, cost(forward(X, params, masks_for(m), keep_prob)[0], Y, params, lambd))
+            record(epoch, cost(forward(X, params, masks_for(m), keep_prob, training=True)[0], Y, params, lambd))
             result.stopped_early = True
             break
         lr = learning_rate if lr_schedule is None else lr_schedule(epoch)
@@ -139,11 +145,14 @@ def fit(
             # A batch's L2 term carries lambd * mb / m, so the batch costs (and
             # gradients) average to the full-batch objective whatever the batch size.
             lambd_b = lambd if mb == m else lambd * mb / m
-            ZL, caches = forward(Xb, params, masks_for(mb), keep_prob)
+            ZL, caches = forward(Xb, params, masks_for(mb), keep_prob, training=True)
             if recording:
                 epoch_cost += cost(ZL, Yb, params, lambd_b) * (1.0 if mb == m else mb / m)
             grads = backward(ZL, Yb, caches, lambd_b)
-            params, state = opt.update(params, grads, state, lr, **options)
+            # Batch norm: running mean/variance follow this batch's statistics (a no-op without it).
+            params = update_running_stats(params, caches, bn_momentum)
+            step, state = opt.update(trainable(params), grads, state, lr, **options)
+            params = {**params, **step}
         if recording:
             record(epoch, epoch_cost)
     else:
