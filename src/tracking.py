@@ -11,6 +11,9 @@ Hydra calls once in the launching process before the launcher starts any job
 ``on_multirun_end``, or as FAILED at exit when a job failed. Jobs find it through
 ``PARENT_RUN_ENV`` (inherited by joblib workers and local Ray workers) or, on
 machines that do not inherit it, by the ``sweep_id`` tag in the shared store.
+
+mlflow is imported inside the functions, so ``tracking=false`` does not pay
+for importing it.
 """
 from __future__ import annotations
 

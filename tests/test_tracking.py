@@ -119,6 +119,18 @@ def test_tracking_false_touches_no_store(store, tmp_path):
     assert not (tmp_path / "mlflow.db").exists()
 
 
+def test_jobs_without_the_environment_find_the_parent_by_sweep_id(store, monkeypatch):
+    # e.g. Ray workers on another machine: only the shared store tells them.
+    monkeypatch.delenv(tracking.PARENT_RUN_ENV, raising=False)
+    client, experiment_id = tracking.open_store()
+    tags = {"sweep_id": "outputs/multirun/x", "sweep_parent": "true"}
+    old = client.create_run(experiment_id, tags=tags).info.run_id
+    client.set_terminated(old, "FINISHED")  # an earlier sweep into the same directory
+    parent = client.create_run(experiment_id, tags=tags).info.run_id
+    assert tracking.find_parent(client, experiment_id, "outputs/multirun/x") == parent
+    assert tracking.find_parent(client, experiment_id, "outputs/multirun/y") is None
+
+
 def test_experiment_creation_race_is_lost_gracefully():
     from mlflow.exceptions import MlflowException
 
