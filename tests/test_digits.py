@@ -141,3 +141,19 @@ def test_gradcheck_cli_checks_softmax_and_batch_norm_models():
         cfg = hydra_compose("gradcheck", [*cfg_overrides, "gradcheck.inject=beta2"])
     with threadpool_limits(1):
         assert gradcheck(cfg)["init"].flagged == ["beta2"]
+
+
+def test_report_digits_section_reads_the_summary():
+    from src.report import digits_section
+
+    check = {"difference": 3e-8, "passed": True, "rounding": False, "worst_gap": 1e-10, "logit_rounding": 1e-8,
+             "per_param": {"W1": 3e-8, "gamma1": 1e-8}}
+    trained = {**check, "difference": 4e-6, "passed": False, "rounding": True}
+    variant = {"batch_norm": True, "lambd": 0.0, "keep_prob": 1.0, "train_accuracy": 1.0, "dev_accuracy": 0.97,
+               "test_accuracy": 0.9778, "final_cost": 0.001}
+    summary = {"variants": {"batchnorm": variant}, "gradcheck": {"batchnorm": {"init": check, "trained": trained}},
+               "best": "batchnorm", "confusion_matrix": [[1]]}
+    settings = {"layers": "[64,64]", "learning_rate": 0.5, "num_iterations": 1000, "seed": 3, "variants": {"batchnorm": {}}}
+    text = "\n".join(digits_section(settings, summary))
+    assert "Best on dev: **batchnorm**, test accuracy **0.9778**" in text
+    assert "digits/confusion.png" in text and "| pass " in text and "rounding (gap 1e-10" in text
