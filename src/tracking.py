@@ -21,9 +21,12 @@ import atexit
 import contextlib
 import functools
 import hashlib
+import logging
 import os
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from filelock import FileLock
@@ -33,6 +36,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from .artifacts import run_name
+from .errors import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_EXPERIMENT = "improving-dnn"
@@ -41,6 +45,11 @@ PARENT_TAG = "mlflow.parentRunId"
 CONTRACT_PARAMS = ("init", "lambd", "keep_prob", "learning_rate", "num_iterations", "seed", "layers", "rng", "normalize", "dataset")
 COST_BATCH = 500  # log_batch takes at most 1000 metrics per call
 FLUSH_SECONDS = 10.0  # so a long run's curve still grows in the UI
+SERVER_TIMEOUT = 5.0  # seconds to wait for a tracking server's /health answer
+# MLflow retries a failing HTTP call 7 times with exponential back-off (minutes);
+# a run should rather fail fast and say so. The user's own settings win.
+HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+               "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
 
 
 def tracking_uri() -> str:
@@ -61,13 +70,34 @@ def sqlite_file(uri: str) -> Path | None:
     return None
 
 
+def check_server(uri: str) -> None:
+    """A tracking server that does not answer fails the run at once, in one line,
+    before anything is logged (rather than after minutes of retries)."""
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=SERVER_TIMEOUT) as response:
+            response.read()
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise InputError(
+            f"MLFLOW_TRACKING_URI: no MLflow tracking server answers at {uri} ({reason}); start one "
+            "(mlflow server --host 127.0.0.1 --port PORT), or unset it to log to mlflow.db"
+        ) from None
+
+
 def open_store():
     """(client, experiment id). Creating and migrating a new SQLite store, and the
     experiment, happens once under a file lock: parallel jobs on a fresh store
     would otherwise race through MLflow's schema migrations."""
     from mlflow.tracking import MlflowClient
 
+    # Creating a store logs its schema migrations at INFO on stderr: noise here.
+    for name in ("mlflow.store.db.utils", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     uri = tracking_uri()
+    if uri.startswith(("http://", "https://")):
+        for key, value in HTTP_LIMITS.items():
+            os.environ.setdefault(key, value)
+        check_server(uri)
     db = sqlite_file(uri)
     lock = contextlib.nullcontext()
     if db is not None:

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import hydra
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
-
 from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+from threadpoolctl import threadpool_limits
 
 from . import artifacts, data, normalize, tracking
+from .cli import run
 from .config import validate
-from .errors import InputError, report_errors
+from .errors import InputError
 from .augment import augment_split
 from .diagnosis import diagnose_accuracy
 from .nn.fit import EarlyStopping, fit
@@ -80,20 +81,23 @@ def train(cfg: DictConfig, on_cost=None) -> RunResult:
     initial = initial_params(cfg, dataset, randomness)
     fit_train = training_split(cfg, dataset)
     start = time.perf_counter()
-    fitted = fit(
-        initial,
-        fit_train.X,
-        fit_train.Y,
-        learning_rate=cfg.learning_rate,
-        num_iterations=cfg.num_iterations,
-        lambd=cfg.lambd,
-        keep_prob=cfg.keep_prob,
-        draw_masks=randomness.dropout_masks,
-        cost_every=cfg.cost_every,
-        on_cost=on_cost,
-        bn_momentum=cfg.get("bn_momentum", MOMENTUM),
-        **training_options(cfg, dataset, randomness),
-    )
+    # One BLAS thread: these matrices are tiny, so threads only add overhead,
+    # and a fixed thread count keeps results bit-identical on any machine.
+    with threadpool_limits(1, user_api="blas"):
+        fitted = fit(
+            initial,
+            fit_train.X,
+            fit_train.Y,
+            learning_rate=cfg.learning_rate,
+            num_iterations=cfg.num_iterations,
+            lambd=cfg.lambd,
+            keep_prob=cfg.keep_prob,
+            draw_masks=randomness.dropout_masks,
+            cost_every=cfg.cost_every,
+            on_cost=on_cost,
+            bn_momentum=cfg.get("bn_momentum", MOMENTUM),
+            **training_options(cfg, dataset, randomness),
+        )
     seconds = time.perf_counter() - start
     metrics = {f"{name}_accuracy": accuracy(s.X, s.Y, fitted.params) for name, s in dataset.splits.items()}
     metrics["final_cost"] = fitted.costs[-1]
@@ -155,23 +159,23 @@ def summary(result: RunResult) -> str:
 
 def run_job(cfg: DictConfig) -> float:
     """One training job: train, write the run directory, track it in MLflow."""
-    with tracking.start(cfg) as run:  # a no-op with tracking=false; an error ends the run FAILED
-        result = train(cfg, on_cost=run.log_cost)
+    # Bad config and an unwritable out_dir fail here, before a run or a file exists.
+    validate(cfg)
+    out_dir = artifacts.prepare(cfg.get("out_dir") or HydraConfig.get().runtime.output_dir)
+    with tracking.start(cfg) as tracked:  # a no-op with tracking=false; an error ends the run FAILED
+        result = train(cfg, on_cost=tracked.log_cost)
         print(summary(result))
-        out_dir = cfg.get("out_dir") or HydraConfig.get().runtime.output_dir
         artifacts.write(result, cfg, out_dir)
-        run.log_result(cfg, result, out_dir)
+        tracked.log_result(cfg, result, out_dir)
     return result.metrics.get("dev_accuracy", result.metrics["test_accuracy"])
 
 
-@hydra.main(config_path="../conf", config_name="config", version_base="1.3")
+# Errors propagate: in a sweep Hydra lets the other jobs finish, then re-raises,
+# and src.cli.run turns any failure into one line on stderr and exit status 1.
+@hydra.main(config_path=str(Path(__file__).resolve().parents[1] / "conf"), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> float:
-    if HydraConfig.get().mode == RunMode.MULTIRUN:
-        # A sweep job's error goes back to Hydra, which lets the other jobs finish
-        # and then fails the sweep; report_errors' exit would kill them all.
-        return run_job(cfg)
-    return report_errors(run_job)(cfg)
+    return run_job(cfg)
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
