@@ -18,6 +18,8 @@ import numpy as np
 
 from .loss import cross_entropy, l2_cost
 
+EXP_OVERFLOWS_ABOVE = np.log(np.finfo(np.float64).max)  # ~709.78
+
 
 class FullBatchGD:
     """Holds the buffers of one training run; ``step`` does one iteration."""
@@ -73,8 +75,8 @@ class FullBatchGD:
         for l in range(1, L):
             np.dot(self.W[l], A[l - 1], out=Z[l])
             np.add(Z[l], self.b[l], out=Z[l])
-            np.maximum(Z[l], 0, out=A[l])
-            np.greater(Z[l], 0, out=positive[l])
+            np.maximum(Z[l], 0.0, out=A[l])
+            np.greater(Z[l], 0.0, out=positive[l])
             if masks is not None:
                 np.multiply(A[l], masks[l - 1], out=A[l])
                 np.divide(A[l], kp, out=A[l])
@@ -86,7 +88,10 @@ class FullBatchGD:
             value = cross_entropy(ZL, self.Y) + l2_cost(self.views, self.lambd, m)
         # sigmoid as layers.sigmoid computes it: 1 / (1 + exp(-Z))
         np.negative(ZL, out=AL)
-        with np.errstate(over="ignore"):
+        if AL.max() > EXP_OVERFLOWS_ABOVE:  # saturated: inf gives the right 0, silence the warning
+            with np.errstate(over="ignore"):
+                np.exp(AL, out=AL)
+        else:  # errstate costs more than this whole layer's exp
             np.exp(AL, out=AL)
         np.add(1.0, AL, out=AL)
         np.divide(1.0, AL, out=AL)
