@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from . import plots
 from .io import atomic_path, atomic_write_json, atomic_write_npz, atomic_write_text
 
 
@@ -29,6 +28,8 @@ def write(result, cfg: DictConfig, directory: str | Path) -> Path:
     atomic_write_text(directory / "costs.csv", "\n".join(lines) + "\n")
     atomic_write_npz(directory / "params.npz", **{k: np.asarray(v) for k, v in result.params.items()})
     atomic_write_text(directory / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    from . import plots  # matplotlib only when figures are drawn
+
     title = run_name(cfg)
     plots.cost_curve(result.cost_steps, result.costs, directory / "cost.png", title)
     train = result.dataset.train

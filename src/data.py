@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import sklearn.datasets
 
 from .errors import InputError
 
@@ -50,6 +49,8 @@ def _split(X: np.ndarray, y: np.ndarray) -> Split:
 
 def circles(**_) -> Dataset:
     """The course's circles, exactly: seed 1 for 300 train, seed 2 for 100 test."""
+    import sklearn.datasets  # here, not at the top: it costs a second of start-up for every CLI
+
     train = sklearn.datasets.make_circles(300, noise=0.05, random_state=np.random.RandomState(1))
     test = sklearn.datasets.make_circles(100, noise=0.05, random_state=np.random.RandomState(2))
     return Dataset("circles", {"train": _split(*train), "test": _split(*test)})
@@ -57,6 +58,8 @@ def circles(**_) -> Dataset:
 
 def moons(n_train: int = 300, n_dev: int = 200, n_test: int = 200, noise: float = 0.2, seed: int = 0, **_) -> Dataset:
     """scikit-learn's two moons, one draw split into train / dev / test."""
+    import sklearn.datasets
+
     X, y = sklearn.datasets.make_moons(n_train + n_dev + n_test, noise=noise, random_state=np.random.RandomState(seed))
     return Dataset("moons", _three_way(X, y, n_train, n_dev))
 
@@ -100,6 +103,8 @@ def digits(n_dev: int = 360, n_test: int = 360, seed: int = 0, **_) -> Dataset:
     """scikit-learn's bundled 8x8 handwritten digits (1797 images, 10 classes, no
     download): 64 pixel intensities 0..16 per example, labels 0..9. One seeded
     permutation, then test, dev and the rest (1077 by default) for training."""
+    import sklearn.datasets
+
     X, y = sklearn.datasets.load_digits(return_X_y=True)
     order = np.random.RandomState(seed).permutation(len(y))
     X, y = X[order], y[order]
