@@ -39,8 +39,9 @@ def diagnose(
     """{avoidable_bias, variance, diagnosis, next_step} from train and dev error (fractions)."""
     avoidable_bias = train_error - bayes_error
     variance = dev_error - train_error
-    high_bias = avoidable_bias > bias_threshold
-    high_variance = variance > variance_threshold
+    # Compared at 1e-9, so an error of 1 - 0.95 (0.05000000000000004) is not "above 0.05".
+    high_bias = round(avoidable_bias, 9) > bias_threshold
+    high_variance = round(variance, 9) > variance_threshold
     label = "both" if high_bias and high_variance else "high bias" if high_bias else "high variance" if high_variance else "good"
     return {"avoidable_bias": avoidable_bias, "variance": variance, "diagnosis": label, "next_step": NEXT_STEPS[label]}
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .diagnosis import diagnose_accuracy
 from .errors import InputError, report_errors
 from .io import atomic_write_text
 from .stages.variants import Variant, load_params, variants
@@ -26,21 +27,20 @@ REGULARIZATION_LABELS = {"baseline": "baseline", "l2": "lambd=0.7", "dropout": "
 DECIMALS = 4  # the published figures' precision
 
 
-def diagnose(train_accuracy: float, dev_accuracy: float, bias_threshold: float = 0.05, variance_threshold: float = 0.05, bayes_error: float = 0.0) -> str:
-    """The course's reading of train and dev error.
+# src.diagnosis holds the rule (thresholds, Bayes error); the report words its verdicts.
+WORDING = {
+    "both": "high bias + high variance",
+    "high bias": "high bias (underfits)",
+    "high variance": "high variance (overfits)",
+    "good": "low bias, low variance",
+}
 
-    avoidable bias = train error - Bayes error; variance = dev error - train error.
-    Each is "high" above its threshold (compared at 1e-9, so 1 - 0.95 counts as 0.05).
-    """
-    high_bias = round((1.0 - train_accuracy) - bayes_error, 9) > bias_threshold
-    high_variance = round(train_accuracy - dev_accuracy, 9) > variance_threshold
-    if high_bias and high_variance:
-        return "high bias + high variance"
-    if high_bias:
-        return "high bias (underfits)"
-    if high_variance:
-        return "high variance (overfits)"
-    return "low bias, low variance"
+
+def diagnose(train_accuracy: float, dev_accuracy: float, bias_threshold: float = 0.05, variance_threshold: float = 0.05, bayes_error: float = 0.0) -> str:
+    """The course's reading of train and dev error, worded for the report."""
+    verdict = diagnose_accuracy(train_accuracy, dev_accuracy, bayes_error,
+                                bias_threshold=bias_threshold, variance_threshold=variance_threshold)
+    return WORDING[verdict["diagnosis"]]
 
 
 def matches(ours: float, published: float) -> bool:
