@@ -60,3 +60,12 @@ def run(hydra_main) -> None:
         sys.exit(1)
     finally:
         sys.stderr = stderr
+        _release_sweep_workers()
+
+
+def _release_sweep_workers() -> None:
+    """joblib's reusable loky executor keeps its idle workers, and a non-daemon
+    thread Python waits for at exit, for seconds after a sweep; end them now."""
+    loky = sys.modules.get("joblib.externals.loky")
+    if loky is not None:
+        loky.get_reusable_executor().shutdown(wait=False, kill_workers=True)
