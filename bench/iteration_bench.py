@@ -64,10 +64,35 @@ def naive_course_loop(X, Y, params, learning_rate, num_iterations, lambd=0.0, ke
     return params
 
 
-def ours(X, Y, params, learning_rate, num_iterations, lambd=0.0, keep_prob=1.0):
+def ours(X, Y, params, learning_rate, num_iterations, lambd=0.0, keep_prob=1.0, fast=True):
     randomness = CourseRandomness(3)
     return fit(params, X, Y, learning_rate=learning_rate, num_iterations=num_iterations, lambd=lambd,
-               keep_prob=keep_prob, draw_masks=randomness.dropout_masks).params
+               keep_prob=keep_prob, draw_masks=randomness.dropout_masks, fast=fast).params
+
+
+def general(X, Y, params, learning_rate, num_iterations, lambd=0.0, keep_prob=1.0):
+    """Our general loop (any optimizer, batch norm, mini-batches), without the fast kernel."""
+    return ours(X, Y, params, learning_rate, num_iterations, lambd, keep_prob, fast=False)
+
+
+def flops_per_iteration(dims: list[int], m: int) -> int:
+    """Multiply-adds of the matrix products, x2: forward W A, backward dW and dA."""
+    products = sum(n * n_prev for n_prev, n in zip(dims[:-1], dims[1:]))
+    backward_dA = sum(n * n_prev for n_prev, n in zip(dims[1:-1], dims[2:]))
+    return 2 * m * (2 * products + backward_dA)
+
+
+def matmul_gflops(n: int = 512, repeats: int = 5) -> float:
+    """This machine's single-thread dgemm throughput on a large square product."""
+    a, b = np.random.default_rng(0).standard_normal((2, n, n))
+    best = min(timeit_once(lambda: a @ b) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def timeit_once(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def per_iteration_us(fn, *args, repeats=3, **kwargs) -> float:
@@ -94,16 +119,22 @@ def main() -> None:
     variants = [("baseline", {}), ("L2 0.7", {"lambd": 0.7}), ("dropout 0.86", {"keep_prob": 0.86})]
     print(f"# {platform.processor() or platform.machine()}, numpy {np.__version__}, 1 BLAS thread, "
           f"{args.iterations} iterations, best of 3")
-    print("| net | data (m) | variant | naive us/iter | ours us/iter | speed-up |")
-    print("|---|---|---|---|---|---|")
+    print("| net | data (m) | variant | naive us/iter | our general loop | ours (fast kernel) | speed-up vs naive | FLOP floor us |")
+    print("|---|---|---|---|---|---|---|---|")
     with threadpool_limits(1):
+        gflops = matmul_gflops()
         for net, dims, data_name, X, Y in problems:
             params = initialize(dims, "xavier", CourseRandomness(3).normal)
+            floor = flops_per_iteration(dims, X.shape[1]) / (gflops * 1e9) * 1e6
             for variant, options in variants:
                 kw = dict(learning_rate=0.3, num_iterations=args.iterations, **options)
                 naive = per_iteration_us(naive_course_loop, X, Y, params, **kw)
+                loop = per_iteration_us(general, X, Y, params, **kw)
                 mine = per_iteration_us(ours, X, Y, params, **kw)
-                print(f"| {net} | {data_name} ({X.shape[1]}) | {variant} | {naive:.1f} | {mine:.1f} | {naive / mine:.2f}x |")
+                print(f"| {net} | {data_name} ({X.shape[1]}) | {variant} | {naive:.1f} | {loop:.1f} | {mine:.1f} "
+                      f"| {naive / mine:.2f}x | {floor:.2f} |")
+    print(f"\nFLOP floor: matrix-product FLOPs per iteration / {gflops:.1f} GFLOP/s (this machine's "
+          "single-thread dgemm on 512x512); the gap to it is per-call overhead of numpy on tiny arrays.")
 
 
 if __name__ == "__main__":
