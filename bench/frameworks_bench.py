@@ -15,8 +15,7 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from bench.iteration_bench import COURSE_MAT
-from src.data import circles, load_mat
+from bench.iteration_bench import course_training_set
 from src.nn.fit import fit
 from src.nn.init import initialize
 from src.randomness import CourseRandomness
@@ -82,12 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--iterations", type=int, default=2000)
     args = parser.parse_args()
-    if COURSE_MAT.is_file():
-        d = load_mat(str(COURSE_MAT))
-        X, Y, name = d.train.X, d.train.Y, "data.mat"
-    else:
-        c = circles()
-        X, Y, name = c.train.X[:, :211], c.train.Y[:, :211], "circles[:211]"
+    name, X, Y = course_training_set()
     dims = [2, 20, 3, 1]
     contenders = [("ours (numpy)", ours), ("scikit-learn MLPClassifier", sklearn_mlp), ("PyTorch CPU", pytorch)]
     print(f"# [2,20,3,1] on {name} (m={X.shape[1]}), full-batch GD, lr {LEARNING_RATE}, "

@@ -104,16 +104,20 @@ def per_iteration_us(fn, *args, repeats=3, **kwargs) -> float:
     return best / kwargs["num_iterations"] * 1e6
 
 
+def course_training_set():
+    """(name, X, Y): the course's 211 data.mat training examples, or a same-sized stand-in."""
+    if COURSE_MAT.is_file():
+        d = load_mat(str(COURSE_MAT))
+        return "data.mat", d.train.X, d.train.Y
+    c = circles()
+    return "circles[:211]", c.train.X[:, :211], c.train.Y[:, :211]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--iterations", type=int, default=3000)
     args = parser.parse_args()
-    if COURSE_MAT.is_file():
-        d = load_mat(str(COURSE_MAT))
-        mat = ("data.mat", d.train.X, d.train.Y)
-    else:  # a same-sized stand-in
-        c = circles()
-        mat = ("circles[:211]", c.train.X[:, :211], c.train.Y[:, :211])
+    mat = course_training_set()
     c = circles()
     problems = [("[2,20,3,1]", [2, 20, 3, 1], *mat), ("[2,10,5,1]", [2, 10, 5, 1], "circles", c.train.X, c.train.Y)]
     variants = [("baseline", {}), ("L2 0.7", {"lambd": 0.7}), ("dropout 0.86", {"keep_prob": 0.86})]
