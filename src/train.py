@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,13 +158,26 @@ def summary(result: RunResult) -> str:
     return ", ".join(parts) + f" (final cost {result.metrics['final_cost']:.6f}, {result.seconds:.2f} s)"
 
 
+def train_holding_warnings(cfg: DictConfig, on_cost=None) -> RunResult:
+    """``train``, with numpy's warnings shown only if the run succeeds: on the way
+    to a NaN cost they are a dozen lines that say less than the one-line
+    DivergedError (iteration and hint) that follows."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        result = train(cfg, on_cost=on_cost)
+    for w in caught:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return result
+
+
 def run_job(cfg: DictConfig) -> float:
     """One training job: train, write the run directory, track it in MLflow."""
-    # Bad config and an unwritable out_dir fail here, before a run or a file exists.
-    validate(cfg)
-    out_dir = artifacts.prepare(cfg.get("out_dir") or HydraConfig.get().runtime.output_dir)
     with tracking.start(cfg) as tracked:  # a no-op with tracking=false; an error ends the run FAILED
-        result = train(cfg, on_cost=tracked.log_cost)
+        # Bad config and an unwritable out_dir fail before any training or file,
+        # inside the run, so a sweep shows the failed job and its message.
+        validate(cfg)
+        out_dir = artifacts.prepare(cfg.get("out_dir") or HydraConfig.get().runtime.output_dir)
+        result = train_holding_warnings(cfg, on_cost=tracked.log_cost)
         print(summary(result))
         artifacts.write(result, cfg, out_dir)
         tracked.log_result(cfg, result, out_dir)

@@ -57,3 +57,21 @@ def test_bit_identical_across_processes_and_blas_threads(tmp_path, rng):
     two_threads = _run(tmp_path, "c", "2", *overrides)
     assert one == again
     assert one == two_threads
+
+
+@pytest.mark.slow
+def test_serial_and_parallel_sweeps_give_the_same_bits(tmp_path):
+    outputs = {}
+    for launcher in ("basic", "joblib"):
+        env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / launcher / 'mlflow.db'}"}
+        subprocess.run(
+            [sys.executable, "-m", "src.train", "-m", f"hydra/launcher={launcher}", "seed=1,2", "rng=modern,course",
+             "keep_prob=0.9", "num_iterations=200", "dataset=moons", f"hydra.sweep.dir={tmp_path / launcher}"],
+            cwd=ROOT, env=env, check=True, capture_output=True, timeout=300,
+        )
+        outputs[launcher] = {
+            job.name: (job / "params.npz").read_bytes() + (job / "metrics.json").read_bytes()
+            for job in (tmp_path / launcher).iterdir() if (job / "params.npz").is_file()
+        }
+    assert len(outputs["basic"]) == 4
+    assert outputs["basic"] == outputs["joblib"]

@@ -32,7 +32,11 @@ class DivergedError(ArithmeticError):
             f"cost is {value} at iteration {iteration}: training diverged; "
             "try a lower learning_rate"
         )
-        self.iteration = iteration
+        self.iteration, self.value = iteration, value
+
+    def __reduce__(self):
+        # Sweep workers send exceptions back pickled; rebuild from our own arguments.
+        return type(self), (self.iteration, self.value)
 
 
 @dataclass(frozen=True)

@@ -168,3 +168,11 @@ def test_early_stopping_min_delta_and_the_end_of_training():
     off = fit(params, data.train.X, data.train.Y, learning_rate=0.1, num_iterations=30,
               early_stopping=EarlyStopping(lambda p: 0.0, patience=0))
     assert off.best_iteration is None and not off.stopped_early
+
+
+def test_divergence_error_survives_pickling_to_a_sweep_worker():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(DivergedError(18, float("nan"))))
+    assert isinstance(error, DivergedError) and error.iteration == 18
+    assert "iteration 18" in str(error) and "lower learning_rate" in str(error)
