@@ -17,19 +17,17 @@ from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
 from . import artifacts, data, normalize, tracking
+from .augment import augment_split
 from .cli import run
 from .config import validate
-from .errors import InputError
-from .augment import augment_split
 from .diagnosis import diagnose_accuracy
-from .nn.fit import EarlyStopping, fit
-from .nn.model import forward
-from .nn.schedules import learning_rates
-from .nn.init import initialize
-from .nn.model import accuracy, add_batch_norm, data_loss, output_units
+from .errors import InputError
 from .nn.batchnorm import EPSILON, MOMENTUM
+from .nn.fit import EarlyStopping, fit
+from .nn.init import initialize
+from .nn.model import accuracy, add_batch_norm, data_loss, forward, output_units
+from .nn.schedules import learning_rates
 from .randomness import make_randomness
-
 
 AUGMENT_STREAM = 8  # seeds augmentation's generator together with the run's seed
 
