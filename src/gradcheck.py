@@ -29,12 +29,14 @@ import numpy as np
 from omegaconf import DictConfig
 from threadpoolctl import threadpool_limits
 
-from .config import validate
 from .cli import run
+from .config import validate
 from .errors import InputError
+from .nn.batchnorm import MOMENTUM
 from .nn.fit import DivergedError, fit
 from .nn.model import backward, cost, forward, is_buffer, num_layers, trainable
 from .randomness import make_randomness
+from .train import initial_params, load_dataset
 
 THRESHOLD = 2e-7  # the course assignment's pass mark
 BUG_LEVEL = 1e-3  # the notes: at or above this, almost surely a bug
@@ -482,8 +484,6 @@ def gradcheck(cfg: DictConfig, say: Callable[[str], None] = lambda _: None) -> d
     Dropout is off for the check (its masks make the cost random); training
     still uses it. ``say`` receives notes worth printing.
     """
-    from .train import initial_params, load_dataset  # local: src.train pulls in matplotlib, which check_model does not need
-
     validate(cfg)
     opts = options(cfg)
     dataset = load_dataset(cfg)
@@ -504,7 +504,7 @@ def gradcheck(cfg: DictConfig, say: Callable[[str], None] = lambda _: None) -> d
             fitted = fit(
                 params, X, Y, learning_rate=cfg.learning_rate, num_iterations=opts.train_iterations,
                 lambd=cfg.lambd, keep_prob=cfg.keep_prob, draw_masks=randomness.dropout_masks,
-                cost_every=opts.train_iterations, bn_momentum=cfg.get("bn_momentum", 0.9),
+                cost_every=opts.train_iterations, bn_momentum=cfg.get("bn_momentum", MOMENTUM),
             )
         except DivergedError as error:
             raise InputError(f"learning_rate: {error}") from None

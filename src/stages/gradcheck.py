@@ -22,16 +22,11 @@ from .. import data
 from ..errors import InputError, report_errors
 from ..gradcheck import GradcheckResult, check_model
 from ..io import atomic_write_json, atomic_write_text
-from ..nn.init import initialize
 from ..randomness import make_randomness
+from ..train import initial_params
 from .variants import load_params, variants
 
 POINTS = ("init", "trained")
-
-
-def initial_params(cfg, n_x: int) -> dict[str, np.ndarray]:
-    """The parameters the run started from: same dims, init scheme, rng and seed."""
-    return initialize([n_x, *cfg.layers, 1], cfg.init, make_randomness(cfg.rng, cfg.seed).normal)
 
 
 def check_run(run_dir: Path, X: np.ndarray, Y: np.ndarray) -> tuple[dict, dict[str, GradcheckResult]]:
@@ -42,8 +37,10 @@ def check_run(run_dir: Path, X: np.ndarray, Y: np.ndarray) -> tuple[dict, dict[s
     cfg = OmegaConf.load(config_file)
     with np.load(params_file, allow_pickle=False) as f:
         trained = {k: f[k] for k in f.files}
+    # The parameters the run started from, built as training built them.
+    start = initial_params(cfg, data.Dataset("train", {"train": data.Split(X, Y)}), make_randomness(cfg.rng, cfg.seed))
     results = {
-        "init": check_model(initial_params(cfg, X.shape[0]), X, Y, cfg.lambd),
+        "init": check_model(start, X, Y, cfg.lambd),
         "trained": check_model(trained, X, Y, cfg.lambd),
     }
     return OmegaConf.to_container(cfg, resolve=True), results
