@@ -41,13 +41,7 @@ def runs_table(runs: pd.DataFrame, sort_by: str | None = None, ascending: bool =
         if f"metrics.{name}" in runs and runs[f"metrics.{name}"].notna().any():
             table[name] = runs[f"metrics.{name}"]
     table["run_id"] = runs.get("run_id")
-    if sort_by is None:
-        sort_by = next((m for m in ("dev_accuracy", "test_accuracy") if m in table), None)
-    if sort_by is not None:
-        if sort_by not in table:
-            raise InputError(f"--sort: no column {sort_by!r} (choose from {', '.join(table.columns)})")
-        table = table.sort_values(sort_by, ascending=ascending, na_position="last", kind="stable")
-    return table.reset_index(drop=True)
+    return _sorted(table, sort_by, ascending, best=("dev_accuracy", "test_accuracy"))
 
 
 def aggregated_table(runs: pd.DataFrame, sort_by: str | None = None, ascending: bool = False) -> pd.DataFrame:
@@ -57,12 +51,18 @@ def aggregated_table(runs: pd.DataFrame, sort_by: str | None = None, ascending: 
     if runs.empty or not metrics:
         return pd.DataFrame()
     table = aggregate(runs, metrics=metrics, varying_only=True)
-    sort_by = sort_by or next((f"{m}_mean" for m in ("dev_accuracy", "test_accuracy") if f"{m}_mean" in table), None)
-    if sort_by is not None:
-        if sort_by not in table:
-            raise InputError(f"--sort: no column {sort_by!r} (choose from {', '.join(table.columns)})")
-        table = table.sort_values(sort_by, ascending=ascending, kind="stable").reset_index(drop=True)
-    return table
+    return _sorted(table, sort_by, ascending, best=("dev_accuracy_mean", "test_accuracy_mean"))
+
+
+def _sorted(table: pd.DataFrame, sort_by: str | None, ascending: bool, best: tuple[str, ...]) -> pd.DataFrame:
+    """Sorted by ``sort_by``, by default the first of ``best`` the table has (stable, NaN last)."""
+    if sort_by is None:
+        sort_by = next((column for column in best if column in table), None)
+    if sort_by is None:
+        return table.reset_index(drop=True)
+    if sort_by not in table:
+        raise InputError(f"--sort: no column {sort_by!r} (choose from {', '.join(table.columns)})")
+    return table.sort_values(sort_by, ascending=ascending, na_position="last", kind="stable").reset_index(drop=True)
 
 
 def _numeric_if_possible(column: pd.Series) -> pd.Series:

@@ -170,16 +170,14 @@ def dataset_hash(dataset) -> str:
     return digest.hexdigest()
 
 
-def gradcheck_difference(cfg: DictConfig, result, max_examples: int = 64) -> float | None:
-    """Hook: the at-init gradient-check difference, or None without src.gradcheck.
+def gradcheck_difference(cfg: DictConfig, result, max_examples: int = 64) -> float:
+    """The at-init gradient-check difference of the run's model.
 
     Cheap on purpose: the initial weights, at most ``max_examples`` training
     examples, and no dropout (random masks would make the cost non-deterministic).
     """
-    try:
-        from .gradcheck import check_model
-    except ImportError:
-        return None
+    from .gradcheck import check_model  # here: src.gradcheck imports src.train, which imports this module
+
     train = result.dataset.train
     check = check_model(result.initial_params, train.X[:, :max_examples], train.Y[:, :max_examples], cfg.lambd)
     return float(check.difference)
@@ -234,15 +232,13 @@ class Run:
 
         self.flush()
         now = int(time.time() * 1000)
-        metrics = {**result.metrics, "train_seconds": result.seconds}
-        difference = gradcheck_difference(cfg, result)
-        if difference is not None:
-            metrics["gradcheck_difference"] = difference
+        metrics = {**result.metrics, "train_seconds": result.seconds,
+                   "gradcheck_difference": gradcheck_difference(cfg, result)}
         self.client.log_batch(
             self.run_id,
             metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
             params=[Param("dataset_hash", dataset_hash(result.dataset))],
-            tags=[RunTag(k, str(v)) for k, v in getattr(result, "tags", {}).items()],  # e.g. the diagnosis
+            tags=[RunTag(k, str(v)) for k, v in result.tags.items()],  # e.g. the diagnosis
         )
         self.client.log_artifacts(self.run_id, str(out_dir))
 

@@ -85,8 +85,7 @@ def test_run_logs_params_batched_cost_metrics_and_artifacts(store, tmp_path, mon
     assert len(cost_batches) <= 4  # 1200 points in batches, not 1200 calls
     for name in ("train_accuracy", "dev_accuracy", "test_accuracy"):
         assert 0 <= logged.data.metrics[name] <= 1
-    if "gradcheck_difference" in logged.data.metrics:
-        assert logged.data.metrics["gradcheck_difference"] < 1e-6
+    assert logged.data.metrics["gradcheck_difference"] < 1e-6
     logged_files = {a.path for a in client.list_artifacts(logged.info.run_id)}
     assert {"config.yaml", "params.npz", "cost.png", "boundary.png", "metrics.json"} <= logged_files
     tags = logged.data.tags
