@@ -2,6 +2,7 @@
 and exit status 1, with no traceback (IMPROVING_DNN_DEBUG=1 shows it)."""
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -45,19 +46,29 @@ class _WithoutHydraJobError:
         return getattr(self._stream, name)
 
 
+def report_errors(main):
+    """Wrap a CLI's main: an expected failure becomes one line on stderr and exit 1."""
+
+    @functools.wraps(main)
+    def wrapper(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except EXPECTED as error:
+            if os.environ.get("IMPROVING_DNN_DEBUG"):
+                raise
+            print(f"error: {one_line(error)}", file=sys.stderr)
+            sys.exit(1)
+
+    return wrapper
+
+
 def run(hydra_main) -> None:
-    """Call a ``@hydra.main`` function, reporting expected failures in one line."""
-    debug = bool(os.environ.get("IMPROVING_DNN_DEBUG"))
+    """Call a ``@hydra.main`` function through ``report_errors``, Hydra's own errors included."""
     # Make Hydra re-raise instead of printing its own multi-line report.
     os.environ["HYDRA_FULL_ERROR"] = "1"
     stderr, sys.stderr = sys.stderr, _WithoutHydraJobError(sys.stderr)
     try:
-        hydra_main()
-    except EXPECTED as error:
-        if debug:
-            raise
-        print(f"error: {one_line(error)}", file=stderr)
-        sys.exit(1)
+        report_errors(hydra_main)()
     finally:
         sys.stderr = stderr
         _release_sweep_workers()

@@ -19,7 +19,8 @@ import pandas as pd
 
 from . import tracking
 from .aggregate import aggregate
-from .errors import InputError, report_errors
+from .cli import report_errors
+from .errors import InputError
 from .io import atomic_write_text
 
 METRICS = ("train_accuracy", "dev_accuracy", "test_accuracy", "final_cost", "gradcheck_difference", "train_seconds")

@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from .diagnosis import diagnose_accuracy
-from .errors import InputError, report_errors
+from .cli import report_errors
+from .errors import InputError
 from .io import atomic_write_text
 from .stages.variants import Variant, load_params, variants
 

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from .errors import InputError, report_errors
+from .cli import report_errors
+from .errors import InputError
 
 PARAMS = ("lambd", "learning_rate")
 COARSE = {"lambd": (1e-4, 10.0), "learning_rate": (1e-4, 1.0)}  # search_random's ranges

@@ -21,7 +21,8 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 
 from .. import artifacts
-from ..errors import InputError, report_errors
+from ..cli import report_errors
+from ..errors import InputError
 from ..io import atomic_write_json, atomic_write_text
 from ..train import train
 

@@ -31,7 +31,8 @@ from omegaconf import OmegaConf
 from threadpoolctl import threadpool_limits
 
 from .. import plots
-from ..errors import InputError, report_errors
+from ..cli import report_errors
+from ..errors import InputError
 from ..gradcheck import check_model
 from ..io import atomic_write_json, atomic_write_text
 from ..nn.model import confusion_matrix, forward

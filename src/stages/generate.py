@@ -14,7 +14,8 @@ import sys
 import yaml
 
 from .. import data
-from ..errors import InputError, report_errors
+from ..cli import report_errors
+from ..errors import InputError
 
 GENERATORS = {"circles": data.circles, "football": data.football, "moons": data.moons}
 

@@ -19,7 +19,8 @@ from omegaconf import OmegaConf
 from threadpoolctl import threadpool_limits
 
 from .. import data
-from ..errors import InputError, report_errors
+from ..cli import report_errors
+from ..errors import InputError
 from ..gradcheck import GradcheckResult, check_model
 from ..io import atomic_write_json, atomic_write_text
 from ..randomness import make_randomness

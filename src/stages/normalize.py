@@ -11,7 +11,8 @@ from __future__ import annotations
 import sys
 
 from .. import data, normalize
-from ..errors import InputError, report_errors
+from ..cli import report_errors
+from ..errors import InputError
 from ..io import atomic_write_json
 
 
