@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .io import atomic_write_json
 from .nn.init import initialize
 from .nn.model import backward, forward
 from .randomness import ModernRandomness
@@ -63,6 +64,21 @@ def table(norms: dict[str, np.ndarray]) -> str:
     return "\n".join(lines)
 
 
+def record(norms: dict[str, np.ndarray], depth: int, width: int, seed: int) -> dict:
+    """JSON-ready: the settings, ||dW[l]|| per init (12 significant digits) and their medians."""
+    def sig(x) -> float:
+        return float(f"{x:.12g}")
+
+    return {
+        "data": "circles (training split)",
+        "depth": depth,
+        "width": width,
+        "seed": seed,
+        "norms": {init: [sig(v) for v in values] for init, values in norms.items()},
+        "median": {init: sig(v) for init, v in summary(norms).items()},
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     """``python -m src.deep_demo [--depth 12] [--width 20] [--out FILE.png]`` on the circles data."""
     import argparse
@@ -75,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--width", type=int, default=20, help="units per hidden layer")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="write the figure here (PNG)")
+    parser.add_argument("--json", help="write the norms here (JSON; stage gradient_norms)")
     args = parser.parse_args(argv)
     data = circles()
     norms = gradient_norms(data.train.X, data.train.Y, args.depth, args.width, seed=args.seed)
@@ -83,6 +100,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.out:
         plots.gradient_norms(norms, args.out, f"{args.depth} hidden ReLU layers of {args.width}: ||dW[l]|| at init")
         print(f"wrote {args.out}")
+    if args.json:
+        atomic_write_json(args.json, record(norms, args.depth, args.width, args.seed))
+        print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

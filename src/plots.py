@@ -93,3 +93,47 @@ def confusion_matrix(counts: np.ndarray, path: str | Path, title: str = "") -> N
     ax.set_title(title)
     fig.tight_layout()
     _save(fig, path)
+
+
+def curves(series: dict[str, list[float]], path: str | Path, target: float | None = None, title: str = "",
+           xlabel: str = "epoch", ylabel: str = "cost", logx: bool = False) -> None:
+    """One line per named series (value per epoch, from epoch 1), an optional dashed target level."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, values in series.items():
+        ax.plot(np.arange(1, len(values) + 1), values, label=label)
+    if target is not None:
+        ax.axhline(target, color="k", linestyle="--", linewidth=0.8, label=f"target {target:.4f}")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def rate_outcomes(rates, series: dict[str, list[float]], path: str | Path, title: str = "", ylabel: str = "train accuracy") -> None:
+    """A value against the learning rate (log axis, ticks at the rates), one line per series;
+    NaN (diverged) is drawn as an x on the floor. Markers and dashes differ, so equal lines stay visible."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    styles = [dict(marker="s", markersize=9, linestyle="--", fillstyle="none"), dict(marker="o", markersize=5, linestyle="-")]
+    rates = np.asarray(rates, dtype=float)
+    for (label, values), style in zip(series.items(), styles * len(series)):
+        values = np.asarray(values, dtype=float)
+        line, = ax.plot(rates, values, label=label, **style)
+        diverged = np.isnan(values)
+        if diverged.any():
+            ax.plot(rates[diverged], np.zeros(diverged.sum()), "x", color=line.get_color(), markersize=10,
+                    label=f"{label}: diverged")
+    ax.set_xscale("log")
+    ax.set_xticks(rates)
+    ax.set_xticklabels([f"{r:g}" for r in rates])
+    ax.minorticks_off()
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, path)

@@ -4,8 +4,11 @@
 
 (a) the course's two tables, ours beside the published figures; (b) per
 dataset, the init x regularisation matrix with a bias/variance diagnosis per
-row; (c) the gradient checks; (d) links to the figures. The table builders and
-``diagnose`` are pure functions of the numbers; ``main`` reads the files.
+row; (c) the gradient checks; (d) links to the figures; (e) digits (softmax,
+batch norm); (f)-(j) the studies beyond the course (src/report_studies.py:
+optimizers, early stopping, multi-seed, gradient norms, batch norm vs learning
+rate). The table builders and ``diagnose`` are pure functions of the numbers;
+``main`` reads the files.
 """
 from __future__ import annotations
 
@@ -15,8 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .diagnosis import diagnose_accuracy
+from . import report_studies
 from .cli import report_errors
+from .diagnosis import diagnose_accuracy
 from .errors import InputError
 from .io import atomic_write_text
 from .stages.variants import Variant, load_params, variants
@@ -159,9 +163,10 @@ def md(frame: pd.DataFrame, floatfmt: str = ".4f", numparse: bool = True) -> str
     return frame.to_markdown(index=False, floatfmt=floatfmt, disable_numparse=not numparse)
 
 
-def render(params: dict, course_init: dict, course_regularization: dict, runs: dict[str, list], gradchecks: dict[str, dict], digits: dict | None = None) -> str:
+def render(params: dict, course_init: dict, course_regularization: dict, runs: dict[str, list], gradchecks: dict[str, dict], digits: dict | None = None, studies: dict | None = None) -> str:
     """The whole report. runs: dataset -> [(Variant, metrics)]; gradchecks: dataset -> stage JSON;
-    digits: reports/digits/summary.json (stage digits_summary), or None to leave section (e) out."""
+    digits: reports/digits/summary.json (stage digits_summary), or None to leave section (e) out;
+    studies: name -> record (src/studies/, sections (f)-(j)); a missing name leaves its section out."""
     bias_t, var_t = params["report"]["bias_threshold"], params["report"]["variance_threshold"]
     bayes = params["report"].get("bayes_error") or {}
     bayes_text = ", ".join(f"{ds} {bayes.get(ds, 0.0)}" for ds in runs)
@@ -259,6 +264,17 @@ def render(params: dict, course_init: dict, course_regularization: dict, runs: d
     out += [md(pd.DataFrame(figure_rows)), "", "`dvc plots show` renders every cost curve (costs.csv) and figure into dvc_plots/index.html."]
     if digits is not None:
         out += digits_section(params["digits"], digits)
+    studies = studies or {}
+    if "optimizers" in studies:
+        out += report_studies.optimizers_section(studies["optimizers"])
+    if "early_stopping" in studies:
+        out += report_studies.early_stopping_section(studies["early_stopping"])
+    if "multi_seed" in studies:
+        out += report_studies.multi_seed_section(studies["multi_seed"], PUBLISHED_INIT["he"])
+    if "gradient_norms" in studies:
+        out += report_studies.gradient_norms_section(studies["gradient_norms"])
+    if "batchnorm" in studies:
+        out += report_studies.batchnorm_section(studies["batchnorm"])
     return "\n".join(out) + "\n"
 
 
@@ -335,6 +351,15 @@ def read_json(path: Path) -> dict:
         raise InputError(f"report: cannot read {path} ({error}); run the earlier stages first (dvc repro)") from None
 
 
+def read_studies(params: dict, studies_dir: Path = Path("reports/studies"), models: Path = Path("models")) -> dict:
+    """The records of the studies params.yaml lists under ``studies`` (stages of the same names)."""
+    listed = params.get("studies") or {}
+    records = {name: read_json(studies_dir / f"{name}.json") for name in ("optimizers", "early_stopping", "gradient_norms", "batchnorm") if name in listed}
+    if "multi_seed" in listed:
+        records["multi_seed"] = {seed: read_json(models / "multi_seed" / f"seed-{seed}" / "metrics.json") for seed in listed["multi_seed"]["seeds"]}
+    return records
+
+
 @report_errors
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
@@ -347,7 +372,7 @@ def main(argv: list[str] | None = None) -> None:
     runs = {ds: [(v, read_json(v.directory(models) / "metrics.json")) for v in variants(params, ds)] for ds in params["datasets"]}
     gradchecks = {ds: read_json(gradcheck_dir / f"{ds}.json") for ds in params["datasets"]}
     digits = read_json(Path("reports/digits/summary.json")) if "digits" in params else None
-    atomic_write_text(argv[0], render(params, course_init, course_regularization, runs, gradchecks, digits))
+    atomic_write_text(argv[0], render(params, course_init, course_regularization, runs, gradchecks, digits, read_studies(params)))
     print(f"report -> {argv[0]}")
 
 

@@ -52,6 +52,14 @@ def project(tmp_path_factory):
     params["generate"] = {"football": params["generate"]["football"]}
     params["train"].update(inits=["he"], tracking=False)
     params["course"]["mat_path"] = str(COURSE_MAT) if COURSE_MAT.is_file() else "missing/data.mat"
+    # The studies on small grids: the same stages and report sections, seconds instead of a minute.
+    studies = params["studies"]
+    studies["optimizers"].update(budget=300, rates=[0.01, 0.3])
+    studies["early_stopping"].update(patience=100, seeds=[1])
+    studies["multi_seed"]["seeds"] = [1, 2]
+    studies["gradient_norms"]["depth"] = 4
+    studies["batchnorm"].update(rates=[4], seeds=[0], overrides=[
+        *(o for o in studies["batchnorm"]["overrides"] if not o.startswith("num_iterations=")), "num_iterations=50"])
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = {
         **os.environ,
@@ -86,6 +94,11 @@ def test_repro_writes_the_report_with_the_course_table(project):
         assert "Not run: the course's data file was not found" in text
     assert "### football" in text and "high variance (overfits)" in text
     assert (root / "reports" / "gradcheck" / "football.md").is_file()
+    for heading in ("## (f) Optimizers", "## (g) Early stopping", "## (h) Multi-seed", "## (i) Vanishing", "## (j) Batch norm"):
+        assert heading in text
+    assert "Over 2 seeds: train **" in text
+    for figure in ("optimizers.png", "gradient_norms.png", "batchnorm.png"):
+        assert (root / "reports" / "studies" / figure).stat().st_size > 1000
 
 
 def test_second_repro_is_a_noop_and_status_is_clean(project):
