@@ -14,6 +14,7 @@ from .errors import InputError
 from .augment import FLIPS
 from .nn.init import INITIALIZERS
 from .nn.batchnorm import EPSILON, MOMENTUM
+from .nn.fit import ENGINES
 from .nn.model import OUTPUTS
 from .nn.optimizers import OPTIMIZERS
 from .nn.schedules import SCHEDULES
@@ -54,6 +55,11 @@ def validate(cfg: DictConfig) -> None:
         raise InputError(f"layers: must be a non-empty list of positive integers, e.g. [20,3]; got {layers!r}")
     if not isinstance(cfg.normalize, bool):
         raise InputError(f"normalize: must be true or false, got {cfg.normalize!r}")
+    engine = cfg.get("engine", "auto")
+    if engine not in ("auto", *ENGINES):
+        raise InputError(f"engine: unknown engine {engine!r} (choose from auto, {', '.join(ENGINES)})")
+    if engine == "compiled" and cfg.rng == "course":
+        raise InputError("engine: compiled is not bit-exact, rng=course needs auto or numpy")
     validate_model(cfg)
     validate_training(cfg)
 

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import importlib.util
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -124,11 +125,14 @@ def training_split(cfg: DictConfig, dataset: data.Dataset) -> data.Split:
 
 
 def training_options(cfg: DictConfig, dataset: data.Dataset, randomness) -> dict:
-    """fit's keywords beyond the course's: optimizer, mini-batches, decay, early stopping."""
+    """fit's keywords beyond the course's: optimizer, mini-batches, decay, early stopping, engine."""
     opt = cfg.get("optimizer") or "gd"
     name, hyper = (opt, {}) if isinstance(opt, str) else (opt.name, {k: v for k, v in opt.items() if k != "name"})
     decay = cfg.get("lr_decay") or {}
     schedule = decay.get("schedule", "none")
+    engine = cfg.get("engine", "auto")
+    if engine == "auto":  # the numba kernel (not bit-identical to numpy) unless rng=course promises the course's bits
+        engine = "compiled" if cfg.rng == "modern" and importlib.util.find_spec("numba") else "numpy"
     options = {
         "optimizer": name,
         "optimizer_options": hyper,
@@ -136,6 +140,7 @@ def training_options(cfg: DictConfig, dataset: data.Dataset, randomness) -> dict
         "shuffle": randomness.shuffle,
         "lr_schedule": None if schedule == "none" else learning_rates(
             schedule, cfg.learning_rate, decay.get("decay_rate", 1.0), decay.get("interval", 1000)),
+        "engine": engine,
     }
     stopping = cfg.get("early_stopping") or {}
     if stopping.get("patience", 0) > 0:
