@@ -145,9 +145,11 @@ def _engine(c):
     return training_options(c, dataset, ModernRandomness(0))["engine"]
 
 
-def test_train_picks_compiled_for_modern_and_numpy_for_course():
-    assert _engine(cfg("rng=modern")) == "compiled"
-    assert _engine(cfg("rng=course")) == "numpy"
+def test_train_picks_compiled_for_long_modern_runs_and_numpy_for_course():
+    assert _engine(cfg("rng=modern", "num_iterations=20000")) == "compiled"
+    # a short run would not repay numba's start-up in a fresh process
+    assert _engine(cfg("rng=modern", "num_iterations=19999")) == "numpy"
+    assert _engine(cfg("rng=course", "num_iterations=20000")) == "numpy"
     assert _engine(cfg("rng=modern", "engine=numpy")) == "numpy"
     assert _engine(cfg("rng=modern", "engine=compiled")) == "compiled"
 
@@ -169,7 +171,7 @@ def test_course_mode_keeps_the_numpy_bits_end_to_end():
 
 
 def test_modern_mode_end_to_end_equals_the_numpy_engine():
-    compiled = train(cfg("keep_prob=0.8", "lambd=0.1"))
+    compiled = train(cfg("keep_prob=0.8", "lambd=0.1", "engine=compiled"))
     numpy_run = train(cfg("keep_prob=0.8", "lambd=0.1", "engine=numpy"))
     for name in numpy_run.params:
         np.testing.assert_allclose(compiled.params[name], numpy_run.params[name], rtol=RTOL, atol=1e-13)
