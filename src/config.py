@@ -58,8 +58,6 @@ def validate(cfg: DictConfig) -> None:
     engine = cfg.get("engine", "auto")
     if engine not in ("auto", *ENGINES):
         raise InputError(f"engine: unknown engine {engine!r} (choose from auto, {', '.join(ENGINES)})")
-    if engine == "compiled" and cfg.rng == "course":
-        raise InputError("engine: compiled is not bit-exact, rng=course needs auto or numpy")
     validate_model(cfg)
     validate_training(cfg)
 

@@ -356,7 +356,8 @@ def read_studies(params: dict, studies_dir: Path = Path("reports/studies"), mode
     listed = params.get("studies") or {}
     records = {name: read_json(studies_dir / f"{name}.json") for name in ("optimizers", "early_stopping", "gradient_norms", "batchnorm") if name in listed}
     if "multi_seed" in listed:
-        records["multi_seed"] = {seed: read_json(models / "multi_seed" / f"seed-{seed}" / "metrics.json") for seed in listed["multi_seed"]["seeds"]}
+        seeds = [int(seed) for seed in str(listed["multi_seed"]["seeds"]).split(",")]  # "1,2,3": a Hydra sweep list
+        records["multi_seed"] = {seed: read_json(models / "multi_seed" / f"seed-{seed}" / "metrics.json") for seed in seeds}
     return records
 
 

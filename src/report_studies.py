@@ -104,8 +104,9 @@ def multi_seed_section(runs: dict[int, dict], published: tuple[float, float] | N
         "## (h) Multi-seed: how much is the seed's luck?",
         "",
         "`experiment=multi_seed`: course_init's circles setup (layers [10,5], lr 0.01, 15000 iterations) with He "
-        f"init on the modern generator, seeds {', '.join(map(str, runs))}; each seed draws its own weights. One MLflow "
-        "run per seed (stage `multi_seed`); `python -m src.compare --aggregate` gives the same mean +- std from MLflow.",
+        f"init on the modern generator, seeds {', '.join(map(str, runs))}; each seed draws its own weights. Stage "
+        "`multi_seed` runs them as one Hydra multirun: an MLflow parent run with a child per seed, so "
+        "`python -m src.compare --sweep latest --aggregate` gives the same mean +- std from MLflow.",
         "",
         _md(table),
         "",

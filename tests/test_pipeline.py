@@ -56,7 +56,7 @@ def project(tmp_path_factory):
     studies = params["studies"]
     studies["optimizers"].update(budget=300, rates=[0.01, 0.3])
     studies["early_stopping"].update(patience=100, seeds=[1])
-    studies["multi_seed"]["seeds"] = [1, 2]
+    studies["multi_seed"]["seeds"] = "1,2"
     studies["gradient_norms"]["depth"] = 4
     studies["batchnorm"].update(rates=[4], seeds=[0], overrides=[
         *(o for o in studies["batchnorm"]["overrides"] if not o.startswith("num_iterations=")), "num_iterations=50"])
