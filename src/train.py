@@ -30,7 +30,7 @@ from .nn.model import accuracy, add_batch_norm, data_loss, forward, output_units
 from .nn.schedules import learning_rates
 from .randomness import make_randomness
 
-COMPILED_FROM_ITERATIONS = 20_000  # engine=auto: shorter runs keep the numpy kernel (see training_options)
+COMPILED_FROM_ITERATIONS = 20_000  # engine=auto: shorter runs keep the numpy kernel (see engine)
 AUGMENT_STREAM = 8  # seeds augmentation's generator together with the run's seed
 
 
