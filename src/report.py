@@ -23,6 +23,7 @@ from .cli import report_errors
 from .diagnosis import diagnose_accuracy
 from .errors import InputError
 from .io import atomic_write_text
+from .tables import md
 from .stages.variants import Variant, load_params, variants
 
 # The course notebooks' printed accuracies (train, test).
@@ -159,10 +160,6 @@ def gradcheck_notes(checks: dict) -> list[str]:
     return notes
 
 
-def md(frame: pd.DataFrame, floatfmt: str = ".4f", numparse: bool = True) -> str:
-    return frame.to_markdown(index=False, floatfmt=floatfmt, disable_numparse=not numparse)
-
-
 def render(params: dict, course_init: dict, course_regularization: dict, runs: dict[str, list], gradchecks: dict[str, dict], digits: dict | None = None, studies: dict | None = None) -> str:
     """The whole report. runs: dataset -> [(Variant, metrics)]; gradchecks: dataset -> stage JSON;
     digits: reports/digits/summary.json (stage digits_summary), or None to leave section (e) out;
@@ -264,17 +261,7 @@ def render(params: dict, course_init: dict, course_regularization: dict, runs: d
     out += [md(pd.DataFrame(figure_rows)), "", "`dvc plots show` renders every cost curve (costs.csv) and figure into dvc_plots/index.html."]
     if digits is not None:
         out += digits_section(params["digits"], digits)
-    studies = studies or {}
-    if "optimizers" in studies:
-        out += report_studies.optimizers_section(studies["optimizers"])
-    if "early_stopping" in studies:
-        out += report_studies.early_stopping_section(studies["early_stopping"])
-    if "multi_seed" in studies:
-        out += report_studies.multi_seed_section(studies["multi_seed"], PUBLISHED_INIT["he"])
-    if "gradient_norms" in studies:
-        out += report_studies.gradient_norms_section(studies["gradient_norms"])
-    if "batchnorm" in studies:
-        out += report_studies.batchnorm_section(studies["batchnorm"])
+    out += report_studies.sections(studies or {}, published_he=PUBLISHED_INIT["he"])
     return "\n".join(out) + "\n"
 
 
@@ -354,7 +341,7 @@ def read_json(path: Path) -> dict:
 def read_studies(params: dict, studies_dir: Path = Path("reports/studies"), models: Path = Path("models")) -> dict:
     """The records of the studies params.yaml lists under ``studies`` (stages of the same names)."""
     listed = params.get("studies") or {}
-    records = {name: read_json(studies_dir / f"{name}.json") for name in ("optimizers", "early_stopping", "gradient_norms", "batchnorm") if name in listed}
+    records = {name: read_json(studies_dir / f"{name}.json") for name in report_studies.FROM_JSON if name in listed}
     if "multi_seed" in listed:
         seeds = [int(seed) for seed in str(listed["multi_seed"]["seeds"]).split(",")]  # "1,2,3": a Hydra sweep list
         records["multi_seed"] = {seed: read_json(models / "multi_seed" / f"seed-{seed}" / "metrics.json") for seed in seeds}

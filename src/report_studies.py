@@ -10,10 +10,22 @@ from __future__ import annotations
 import pandas as pd
 
 from .aggregate import aggregate, mean_std
+from .tables import md
+
+# Studies whose stage writes reports/studies/<name>.json; multi_seed's record is its runs' metrics.
+FROM_JSON = ("optimizers", "early_stopping", "gradient_norms", "batchnorm")
 
 
-def _md(frame: pd.DataFrame, floatfmt: str = ".4f") -> str:
-    return frame.to_markdown(index=False, floatfmt=floatfmt)
+def sections(studies: dict, published_he: tuple[float, float] | None = None) -> list[str]:
+    """(f)-(j) in the report's order, for the studies present in ``studies`` (name -> record)."""
+    builders = {
+        "optimizers": optimizers_section,
+        "early_stopping": early_stopping_section,
+        "multi_seed": lambda record: multi_seed_section(record, published_he),
+        "gradient_norms": gradient_norms_section,
+        "batchnorm": batchnorm_section,
+    }
+    return [line for name, build in builders.items() if name in studies for line in build(studies[name])]
 
 
 def optimizers_section(record: dict) -> list[str]:
@@ -41,7 +53,7 @@ def optimizers_section(record: dict) -> list[str]:
         f"({', '.join(f'{r:g}' for r in record['rates'])}; budget {record['budget']} epochs) and stops when its cost "
         "first reaches the target (the cost is computed every epoch).",
         "",
-        _md(pd.DataFrame(rows)),
+        md(pd.DataFrame(rows)),
         "",
     ]
     if fastest and fastest != "gd" and opts["gd"]["epochs_to_target"]:
@@ -53,7 +65,7 @@ def optimizers_section(record: dict) -> list[str]:
         "",
         "Epochs to target by learning rate (\"diverged\": the cost became NaN; \"not reached\": within the budget):",
         "",
-        grid.to_markdown(index=False, disable_numparse=True),
+        md(grid, numparse=False),
         "",
         "![cost curves of the optimizers](studies/optimizers.png)",
     ]
@@ -86,7 +98,7 @@ def early_stopping_section(record: dict) -> list[str]:
         "epochs, or `cost_every` when unset; "
         "the best parameters are restored, and the best iteration is logged to MLflow as `best_iteration`).",
         "",
-        _md(table),
+        md(table),
         "",
         verdict,
         "The course's caveat stands: early stopping couples two jobs, fitting the training set and not overfitting it, "
@@ -108,7 +120,7 @@ def multi_seed_section(runs: dict[int, dict], published: tuple[float, float] | N
         "`multi_seed` runs them as one Hydra multirun: an MLflow parent run with a child per seed, so "
         "`python -m src.compare --sweep latest --aggregate` gives the same mean +- std from MLflow.",
         "",
-        _md(table),
+        md(table),
         "",
         f"Over {int(stats['n'])} seeds: train **{mean_std(stats, 'train_accuracy')}**, "
         f"test **{mean_std(stats, 'test_accuracy')}** (mean +- sample std).",
@@ -142,7 +154,7 @@ def gradient_norms_section(record: dict) -> list[str]:
         "",
         "![gradient norm per layer at initialisation](studies/gradient_norms.png)",
         "",
-        table.to_markdown(index=False, disable_numparse=True),
+        md(table, numparse=False),
         "",
     ]
     if he and xavier and random:
