@@ -28,6 +28,8 @@ def test_adam_reaches_gds_final_cost_in_5x_fewer_epochs():
     assert gd["epochs_to_target"] <= record["budget"]
     assert adam["fewer_epochs_than_gd"] >= 5, record["optimizers"]
     assert len(curves["adam"]) == adam["epochs_to_target"]
+    # the by-rate grid counts epochs as the summary does
+    assert all(e["by_rate"][str(e["best_rate"])] == e["epochs_to_target"] for e in (gd, adam))
     assert curves["adam"][-1] <= record["baseline"]["target_cost"] < curves["adam"][-2]
 
 

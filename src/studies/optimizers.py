@@ -76,13 +76,14 @@ def run(overrides: list[str], budget: int, rates: list[float]) -> tuple[dict, di
                 start = time.perf_counter()
                 epoch, costs, final = _train(initial, X, Y, name, rate, budget, target)
                 elapsed = time.perf_counter() - start
-                by_rate[str(rate)] = epoch if epoch is not None else ("diverged" if np.isnan(final) else "not reached")
-                if epoch is not None and (best is None or epoch < best[1]):
-                    best, curves[name], seconds[name] = (rate, epoch), costs, elapsed
+                # the epoch index at which the cost first reached the target, + 1 = epochs trained
+                epochs = None if epoch is None else epoch + 1
+                by_rate[str(rate)] = epochs if epochs is not None else ("diverged" if np.isnan(final) else "not reached")
+                if epochs is not None and (best is None or epochs < best[1]):
+                    best, curves[name], seconds[name] = (rate, epochs), costs, elapsed
             optimizers[name] = {
                 "best_rate": best[0] if best else None,
-                # epoch index at which the cost first reached the target, + 1 = epochs trained
-                "epochs_to_target": best[1] + 1 if best else None,
+                "epochs_to_target": best[1] if best else None,
                 "by_rate": by_rate,
             }
     gd = optimizers["gd"]["epochs_to_target"]
