@@ -1,8 +1,11 @@
-"""Wall time of one 16-job sweep, serial (Hydra's basic launcher) vs joblib.
+"""Wall time of one 16-job sweep: serial (Hydra's basic launcher) vs joblib on all
+cores, with forked workers (joblib_fork, the default) and with Hydra's own loky
+workers (joblib).
 
-Run by hand: ``python bench/sweep_bench.py [--iterations N]``. Both sweeps are
-the same 16 configurations (4 lambd x 4 keep_prob on football) through the real
-CLI, each into its own temporary MLflow store, one after the other.
+Run by hand: ``python -m bench.sweep_bench [--iterations N] [--repeat R]``. Every
+sweep is the same 16 configurations (4 lambd x 4 keep_prob on football) through
+the real CLI, MLflow on, each into its own temporary store; the launchers take
+turns, R rounds, and the best of each is kept.
 """
 from __future__ import annotations
 
@@ -30,15 +33,25 @@ def sweep(launcher: str, iterations: int, workdir: Path) -> float:
     return time.perf_counter() - start
 
 
+LAUNCHERS = ("basic", "joblib_fork", "joblib")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--iterations", type=int, default=30000)
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        serial = sweep("basic", args.iterations, Path(tmp))
-        parallel = sweep("joblib", args.iterations, Path(tmp))
-    print(f"16 jobs x {args.iterations} iterations on {os.cpu_count()} cores: serial {serial:.1f} s, "
-          f"joblib {parallel:.1f} s, speed-up {serial / parallel:.2f}x")
+    seconds = {launcher: [] for launcher in LAUNCHERS}
+    for round_ in range(args.repeat):
+        for launcher in LAUNCHERS:
+            with tempfile.TemporaryDirectory() as tmp:
+                seconds[launcher].append(sweep(launcher, args.iterations, Path(tmp)))
+    best = {launcher: min(times) for launcher, times in seconds.items()}
+    print(f"16 jobs x {args.iterations} iterations on {os.cpu_count()} cores, best of {args.repeat}:")
+    print("| launcher | seconds (all rounds) | speed-up vs serial |\n|---|---|---|")
+    for launcher, times in seconds.items():
+        print(f"| {launcher} | {best[launcher]:.1f} ({', '.join(f'{t:.1f}' for t in times)}) | "
+              f"{best['basic'] / best[launcher]:.2f}x |")
 
 
 if __name__ == "__main__":

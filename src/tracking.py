@@ -101,6 +101,9 @@ def open_store():
     db = sqlite_file(uri)
     lock = contextlib.nullcontext()
     if db is not None:
+        # A connection per session, none kept: a sweep's workers are forked from
+        # this process (src/launcher.py), and SQLite connections must not cross a fork.
+        os.environ.setdefault("MLFLOW_SQLALCHEMYSTORE_POOLCLASS", "NullPool")
         db.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(f"{db}.lock", timeout=300)
     with lock:

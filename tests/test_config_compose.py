@@ -59,8 +59,9 @@ def test_sweep_preset_sweeps_lambd_and_keep_prob(compose_cfg):
 def test_hydra_settings(compose_cfg):
     cfg = compose_cfg(hydra=True)
     assert cfg.hydra.job.chdir is False
-    assert cfg.hydra.launcher._target_.endswith("JoblibLauncher")
+    assert cfg.hydra.launcher._target_ == "hydra_plugins.improving_dnn_launcher.forking_joblib_launcher.ForkingJoblibLauncher"
     assert cfg.hydra.launcher.n_jobs == -1  # every core
+    assert compose_cfg("hydra/launcher=joblib", hydra=True).hydra.launcher._target_.endswith(".JoblibLauncher")
     assert cfg.hydra.callbacks.mlflow_sweep._target_ == "src.tracking.SweepCallback"
     sweep = OmegaConf.to_container(cfg.hydra.sweep, resolve=False)
     assert sweep["dir"].startswith("outputs/multirun/${now:%Y-%m-%d}/")

@@ -62,7 +62,7 @@ def test_bit_identical_across_processes_and_blas_threads(tmp_path, rng):
 @pytest.mark.slow
 def test_serial_and_parallel_sweeps_give_the_same_bits(tmp_path):
     outputs = {}
-    for launcher in ("basic", "joblib"):
+    for launcher in ("basic", "joblib_fork", "joblib"):
         env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / launcher / 'mlflow.db'}"}
         subprocess.run(
             [sys.executable, "-m", "src.train", "-m", f"hydra/launcher={launcher}", "seed=1,2", "rng=modern,course",
@@ -74,4 +74,4 @@ def test_serial_and_parallel_sweeps_give_the_same_bits(tmp_path):
             for job in (tmp_path / launcher).iterdir() if (job / "params.npz").is_file()
         }
     assert len(outputs["basic"]) == 4
-    assert outputs["basic"] == outputs["joblib"]
+    assert outputs["basic"] == outputs["joblib_fork"] == outputs["joblib"]

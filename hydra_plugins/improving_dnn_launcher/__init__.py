@@ -1,0 +1,1 @@
+"""The project's Hydra plugin (Hydra finds plugins only under ``hydra_plugins``)."""

@@ -1,0 +1,79 @@
+"""Hydra's joblib launcher with forked workers (``hydra/launcher=joblib_fork``, the
+default for sweeps).
+
+Hydra's joblib launcher always uses joblib's loky backend, whose workers are
+fresh interpreters: each imports MLflow, opens the SQLite store and loads numba
+and matplotlib before its first job, ~2.6 CPU-s that a serial sweep pays once
+and that on 2 cores outweigh short jobs. Here the workers are forked from the
+launching process (joblib's process pool with the fork start method), which has
+already paid for MLflow when it made the sweep's parent run, so they start warm.
+Everything else is Hydra's: job numbers, output dirs, callbacks, returns.
+
+Fork is safe here: the pool forks before any of its threads start, the parent
+has no other thread then, and it holds no database connection (see
+``tracking.open_store``). Where fork is unsafe or missing (macOS, Windows) this
+is Hydra's loky launcher. Hydra loads plugins only from ``hydra_plugins``; the
+class there is a shell around this one, because Hydra re-executes the modules of
+that package in every job, which would reset the shared state below.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, configure_log, filter_overrides, setup_globals
+from hydra_plugins.hydra_joblib_launcher._core import execute_job, process_joblib_cfg
+from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
+from joblib import Parallel, delayed
+from omegaconf import OmegaConf
+
+log = logging.getLogger(__name__)
+
+# What every job shares (Hydra's context, the sweep config, the task function,
+# Hydra's singletons), set just before the pool forks: the workers inherit it,
+# so only a job's number and overrides cross the pipe, and the task function
+# need not be picklable (a @hydra.main function is not, by reference).
+_shared: tuple | None = None
+
+
+def can_fork() -> bool:
+    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _run_job(idx: int, overrides: Sequence[str]) -> JobReturn:
+    job = execute_job(idx, overrides, *_shared)
+    # The result goes back with pickle (by reference, unlike loky's cloudpickle),
+    # and Hydra's configs refer to classes its plugin scans load more than once:
+    # send plain copies.
+    job.cfg, job.hydra_cfg = (OmegaConf.create(OmegaConf.to_container(c)) for c in (job.cfg, job.hydra_cfg))
+    return job
+
+
+class ForkingJoblibLauncher(JoblibLauncher):
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
+        if not can_fork():
+            return super().launch(job_overrides, initial_job_idx)
+        global _shared
+        setup_globals()
+        configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
+        sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        options = dict(self.joblib)
+        # A multiprocessing context as the backend: joblib's process pool, forked.
+        options["backend"] = multiprocessing.get_context("fork")
+        process_joblib_cfg(options)
+        log.info(f"Joblib.Parallel (forked workers) is launching {len(job_overrides)} jobs")
+        log.info(f"Launching jobs, sweep output dir : {sweep_dir}")
+        for idx, overrides in enumerate(job_overrides):
+            log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
+        _shared = (self.hydra_context, self.config, self.task_function, Singleton.get_state())
+        try:
+            with Parallel(**options) as parallel:
+                return parallel(delayed(_run_job)(initial_job_idx + idx, overrides)
+                                for idx, overrides in enumerate(job_overrides))
+        finally:
+            _shared = None

@@ -1,0 +1,83 @@
+"""The default sweep launcher (src/launcher.py): Hydra's joblib launcher with
+workers forked from the launching process, so they start with its imports."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
+
+from src import launcher, tracking
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A Hydra app that marks its process at import (an attribute on the json module,
+# which a fresh interpreter would not have), then reports, per job, its pid and
+# whether the mark is there: only a forked worker inherits it.
+APP = textwrap.dedent("""
+    import json, os, sys
+    from pathlib import Path
+    import hydra
+
+    json.launched_from = os.getpid()
+
+    @hydra.main(config_path=None, config_name=None, version_base="1.3")
+    def main(cfg):
+        record = {"pid": os.getpid(), "mark": getattr(json, "launched_from", None)}
+        Path(os.environ["JOB_RECORDS"], f"{cfg.x}.json").write_text(json.dumps(record))
+        return cfg.x * 10
+
+    if __name__ == "__main__":
+        main()
+""")
+
+
+def run_app(tmp_path: Path, launcher_name: str) -> tuple[int, list[dict]]:
+    (tmp_path / "app.py").write_text(APP)
+    records = tmp_path / f"records-{launcher_name}"
+    records.mkdir()
+    command = [sys.executable, "app.py", "-m", "+x=1,2,3,4", f"hydra/launcher={launcher_name}",
+               f"hydra.searchpath=[file://{ROOT / 'conf'}]", f"hydra.sweep.dir={tmp_path / launcher_name}"]
+    env = {**os.environ, "JOB_RECORDS": str(records), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out[-2000:] + err[-2000:]
+    return proc.pid, [json.loads((records / f"{x}.json").read_text()) for x in (1, 2, 3, 4)]
+
+
+@pytest.mark.skipif(not launcher.can_fork(), reason="fork start method only on Linux")
+def test_jobs_run_in_workers_forked_from_the_launching_process(tmp_path):
+    cli_pid, jobs = run_app(tmp_path, "joblib_fork")
+    assert all(job["mark"] == cli_pid for job in jobs)      # the launcher's process state, inherited
+    assert all(job["pid"] != cli_pid for job in jobs)       # but run in worker processes
+    assert len({job["pid"] for job in jobs}) == 2           # one per core, reused across jobs
+
+
+def test_hydras_own_joblib_launcher_starts_fresh_workers(tmp_path):
+    """The control: the same app under hydra/launcher=joblib (loky) sees no mark."""
+    cli_pid, jobs = run_app(tmp_path, "joblib")
+    assert all(job["mark"] is None and job["pid"] != cli_pid for job in jobs)
+
+
+def test_without_fork_it_is_hydras_joblib_launcher(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")  # fork exists there but is unsafe
+    assert not launcher.can_fork()
+    monkeypatch.setattr(JoblibLauncher, "launch", lambda self, overrides, idx: ["loky", overrides, idx])
+    assert launcher.ForkingJoblibLauncher().launch([["x=1"]], 3) == ["loky", [["x=1"]], 3]
+
+
+def test_the_sqlite_store_keeps_no_connection_to_fork_with(tmp_path, monkeypatch):
+    """Forked workers share nothing of the parent's store: SQLite connections
+    must not cross a fork, so the store opens one per session and keeps none."""
+    monkeypatch.setenv("MLFLOW_SQLALCHEMYSTORE_POOLCLASS", "")  # so the test's end restores the user's value
+    monkeypatch.delenv("MLFLOW_SQLALCHEMYSTORE_POOLCLASS")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client, _ = tracking.open_store()
+    assert os.environ["MLFLOW_SQLALCHEMYSTORE_POOLCLASS"] == "NullPool"
+    engine = client._tracking_client.store.engine  # no public accessor
+    assert type(engine.pool).__name__ == "NullPool"
