@@ -81,3 +81,33 @@ def test_the_sqlite_store_keeps_no_connection_to_fork_with(tmp_path, monkeypatch
     assert os.environ["MLFLOW_SQLALCHEMYSTORE_POOLCLASS"] == "NullPool"
     engine = client._tracking_client.store.engine  # no public accessor
     assert type(engine.pool).__name__ == "NullPool"
+
+
+SWEEP_RECORDING_THREADS = textwrap.dedent("""
+    import sys, threading
+    from src import launcher, train
+    from src.cli import run
+
+    launch = launcher.ForkingJoblibLauncher.launch
+
+    def recording_launch(self, *args, **kwargs):
+        print("threads at fork:", ",".join(t.name for t in threading.enumerate()), file=sys.stderr)
+        return launch(self, *args, **kwargs)
+
+    launcher.ForkingJoblibLauncher.launch = recording_launch
+    sys.argv = ["src.train", *sys.argv[1:]]
+    run(train.main)
+""")
+
+
+@pytest.mark.skipif(not launcher.can_fork(), reason="fork start method only on Linux")
+def test_a_tracked_sweep_forks_from_a_single_threaded_process(tmp_path):
+    """Fork copies only the calling thread: a thread of MLflow's holding a lock at
+    that moment would leave the workers stuck. The parent, MLflow store open and
+    parent run made, must have no other thread when the pool forks."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", SWEEP_RECORDING_THREADS, "-m", "num_iterations=10", "lambd=0,0.7",
+                           f"hydra.sweep.dir={tmp_path / 'sweep'}"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "threads at fork: MainThread\n" in proc.stderr
