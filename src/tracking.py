@@ -8,9 +8,11 @@ whatever the current directory. Experiment: ``MLFLOW_EXPERIMENT_NAME`` or
 A sweep's parent run is made by ``SweepCallback.on_multirun_start``, which
 Hydra calls once in the launching process before the launcher starts any job
 (basic, joblib or Ray alike), so there is nothing to race for; it is ended in
-``on_multirun_end``, or as FAILED at exit when a job failed. Jobs find it through
-``PARENT_RUN_ENV`` (inherited by joblib workers and local Ray workers) or, on
-machines that do not inherit it, by the ``sweep_id`` tag in the shared store.
+``on_multirun_end``, or as FAILED at exit when a job failed or the sweep was
+interrupted, and then any child still RUNNING (its worker stopped by Ctrl-C)
+ends KILLED. Jobs find it through ``PARENT_RUN_ENV`` (inherited by joblib
+workers and local Ray workers) or, on machines that do not inherit it, by the
+``sweep_id`` tag in the shared store.
 
 mlflow is imported inside the functions, so ``tracking=false`` does not pay
 for importing it.
@@ -300,16 +302,17 @@ class SweepCallback(Callback):
 
     def __init__(self) -> None:
         self.client = None
+        self.experiment_id: str | None = None
         self.run_id: str | None = None
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         if not enabled(config):
             return
-        self.client, experiment_id = open_store()  # store ready before any job starts
+        self.client, self.experiment_id = open_store()  # store ready before any job starts
         sweep_id = str(config.hydra.sweep.dir)
         overrides = " ".join(config.hydra.overrides.task) or "sweep"
         tags = {**git_tags(), "sweep_id": sweep_id, "sweep_parent": "true", "sweep_overrides": overrides[:5000]}
-        info = self.client.create_run(experiment_id, run_name=f"sweep {overrides}"[:250], tags=tags).info
+        info = self.client.create_run(self.experiment_id, run_name=f"sweep {overrides}"[:250], tags=tags).info
         self.run_id = info.run_id
         os.environ[PARENT_RUN_ENV] = self.run_id
         # Hydra skips on_multirun_end when a job raised: end the parent at exit then.
@@ -323,5 +326,18 @@ class SweepCallback(Callback):
 
     def _end_failed(self) -> None:
         if self.run_id is not None:
+            _end_unfinished_children(self.client, self.experiment_id, self.run_id)
             _end(self.client, self.run_id, "FAILED", "a job failed or the sweep was interrupted (see the child runs)")
             self.run_id = None
+
+
+def _end_unfinished_children(client, experiment_id: str, parent_id: str) -> None:
+    """Children still RUNNING when the sweep has ended abnormally lost their worker
+    (Ctrl-C: the launcher stops its workers before they can end their runs): end
+    them KILLED rather than leave them running forever in the UI."""
+    with contextlib.suppress(Exception):  # the parent must still be ended
+        orphans = client.search_runs(
+            [experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{parent_id}' and attributes.status = 'RUNNING'")
+        for run in orphans:
+            client.set_tag(run.info.run_id, "error", "the sweep ended before this job did (interrupted)")
+            client.set_terminated(run.info.run_id, "KILLED")

@@ -105,6 +105,37 @@ def test_a_failed_job_fails_its_run_and_the_parent(tmp_path):
     assert by_lambd[None]["status"] == "FAILED"  # the parent
 
 
+@pytest.mark.parametrize("launcher", ["joblib_fork", "joblib"])
+def test_ctrl_c_leaves_no_run_running(tmp_path, launcher):
+    """Ctrl-C reaches the whole process group; the launcher stops its workers
+    before they can end their runs, so the parent ends them KILLED on its way out."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_EXPERIMENT_NAME": "sweep", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "src.train", "-m", f"hydra/launcher={launcher}", "num_iterations=5000000",
+               "lambd=0,0.7", f"hydra.sweep.dir={tmp_path / 'multirun'}"]
+    MlflowClient(uri).search_experiments()  # the store made here, so polling it below cannot race its creation
+    proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # both jobs training, their runs open
+            time.sleep(0.5)
+            with contextlib.suppress(Exception):
+                if sum(r["status"] == "RUNNING" and "mlflow.parentRunId" in r["tags"] for r in client_runs(uri)[1]) == 2:
+                    break
+        else:
+            pytest.fail("the two jobs' runs never started")
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode != 0
+    _, runs = client_runs(uri)
+    statuses = sorted((r["tags"].get("sweep_parent", "child"), r["status"]) for r in runs)
+    assert statuses == [("child", "KILLED"), ("child", "KILLED"), ("true", "FAILED")]
+
+
 # --- against a real tracking server ------------------------------------------
 
 def free_port() -> int:
