@@ -55,7 +55,8 @@ class _WithoutHydraJobError:
 
 
 def report_errors(main):
-    """Wrap a CLI's main: an expected failure becomes one line on stderr and exit 1."""
+    """Wrap a CLI's main: an expected failure becomes one line on stderr and exit 1;
+    Ctrl-C, "interrupted" and exit 130."""
 
     @functools.wraps(main)
     def wrapper(*args, **kwargs):
@@ -66,6 +67,11 @@ def report_errors(main):
                 raise
             print(f"error: {one_line(error)}", file=sys.stderr)
             sys.exit(1)
+        except KeyboardInterrupt:
+            if os.environ.get("IMPROVING_DNN_DEBUG"):
+                raise
+            print("interrupted", file=sys.stderr)  # runs still open are ended at exit (src/tracking.py)
+            sys.exit(130)  # 128 + SIGINT, as shells report it
 
     return wrapper
 

@@ -108,7 +108,8 @@ def test_a_failed_job_fails_its_run_and_the_parent(tmp_path):
 @pytest.mark.parametrize("launcher", ["joblib_fork", "joblib"])
 def test_ctrl_c_leaves_no_run_running(tmp_path, launcher):
     """Ctrl-C reaches the whole process group; the launcher stops its workers
-    before they can end their runs, so the parent ends them KILLED on its way out."""
+    before they can end their runs, so the parent ends them KILLED on its way out,
+    and says "interrupted" (no traceback), exit status 130."""
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_EXPERIMENT_NAME": "sweep", "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "src.train", "-m", f"hydra/launcher={launcher}", "num_iterations=5000000",
@@ -126,11 +127,12 @@ def test_ctrl_c_leaves_no_run_running(tmp_path, launcher):
         else:
             pytest.fail("the two jobs' runs never started")
         os.killpg(proc.pid, signal.SIGINT)
-        proc.communicate(timeout=60)
+        _, stderr = proc.communicate(timeout=60)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode != 0
+    assert proc.returncode == 130  # 128 + SIGINT
+    assert stderr.strip().splitlines()[-1] == "interrupted" and "Traceback" not in stderr
     _, runs = client_runs(uri)
     statuses = sorted((r["tags"].get("sweep_parent", "child"), r["status"]) for r in runs)
     assert statuses == [("child", "KILLED"), ("child", "KILLED"), ("true", "FAILED")]
