@@ -54,6 +54,15 @@ class _WithoutHydraJobError:
         return getattr(self._stream, name)
 
 
+def arguments(argv: list[str] | None, count: int, usage: str) -> list[str]:
+    """A stage CLI's ``count`` positional arguments (``argv``, else the command
+    line's); any other number is an InputError that shows ``usage``."""
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != count:
+        raise InputError(f"usage: {usage}")
+    return argv
+
+
 def report_errors(main):
     """Wrap a CLI's main: an expected failure becomes one line on stderr and exit 1;
     Ctrl-C, "interrupted" and exit 130."""

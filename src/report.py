@@ -13,13 +13,12 @@ rate). The table builders and ``diagnose`` are pure functions of the numbers;
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
 
 from . import report_studies
-from .cli import report_errors
+from .cli import arguments, report_errors
 from .diagnosis import diagnose_accuracy
 from .errors import InputError
 from .io import atomic_write_text
@@ -350,9 +349,7 @@ def read_studies(params: dict, studies_dir: Path = Path("reports/studies"), mode
 
 @report_errors
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        raise InputError("usage: python -m src.report OUT.md")
+    argv = arguments(argv, 1, "python -m src.report OUT.md")
     models, gradcheck_dir = Path("models"), Path("reports/gradcheck")
     params = load_params()
     course_init = {init: read_json(models / "course" / f"init-{init}" / "metrics.json") for init in PUBLISHED_INIT}

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import sys
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
 from .. import artifacts
-from ..cli import report_errors
-from ..errors import InputError
+from ..cli import arguments, report_errors
 from ..io import atomic_write_json, atomic_write_text
 from ..train import train
 
@@ -56,9 +54,7 @@ def run(mat_path: str, out_dir: str | Path) -> dict:
 
 @report_errors
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 3:
-        raise InputError("usage: python -m src.stages.course MAT_PATH OUT_DIR STATUS.json")
+    argv = arguments(argv, 3, "python -m src.stages.course MAT_PATH OUT_DIR STATUS.json")
     mat_path, out_dir, status_path = argv
     out = Path(out_dir)
     if out.exists():

@@ -23,7 +23,6 @@ normalisation), and writes to OUT_DIR:
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,7 @@ from omegaconf import OmegaConf
 from threadpoolctl import threadpool_limits
 
 from .. import plots
-from ..cli import report_errors
+from ..cli import arguments, report_errors
 from ..errors import InputError
 from ..gradcheck import check_model
 from ..io import atomic_write_json, atomic_write_text
@@ -96,9 +95,7 @@ def summarise(models_dir: Path, names: list[str]) -> tuple[dict, dict[str, str]]
 
 @report_errors
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2:
-        raise InputError("usage: python -m src.stages.digits MODELS_DIR OUT_DIR")
+    argv = arguments(argv, 2, "python -m src.stages.digits MODELS_DIR OUT_DIR")
     models_dir, out_dir = Path(argv[0]), Path(argv[1])
     names = list((load_params().get("digits") or {}).get("variants") or {})
     if not names:

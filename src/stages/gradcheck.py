@@ -11,7 +11,6 @@ meaningless). Writes the per-parameter tables as JSON and markdown.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ from omegaconf import OmegaConf
 from threadpoolctl import threadpool_limits
 
 from .. import data
-from ..cli import report_errors
+from ..cli import arguments, report_errors
 from ..errors import InputError
 from ..gradcheck import GradcheckResult, check_model
 from ..io import atomic_write_json, atomic_write_text
@@ -78,9 +77,7 @@ def to_json(checks) -> dict:
 
 @report_errors
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 5:
-        raise InputError("usage: python -m src.stages.gradcheck DATASET TRAIN.npz MODELS_DIR OUT.json OUT.md")
+    argv = arguments(argv, 5, "python -m src.stages.gradcheck DATASET TRAIN.npz MODELS_DIR OUT.json OUT.md")
     dataset, npz, models, out_json, out_md = argv
     train = data.load_npz(npz).train
     checks = []

@@ -8,11 +8,9 @@ statistic of the evaluation splits leaks into the model's inputs.
 """
 from __future__ import annotations
 
-import sys
 
 from .. import data, normalize
-from ..cli import report_errors
-from ..errors import InputError
+from ..cli import arguments, report_errors
 from ..io import atomic_write_json
 
 
@@ -24,9 +22,7 @@ def standardise(dataset: data.Dataset) -> tuple[data.Dataset, normalize.Stats]:
 
 @report_errors
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 3:
-        raise InputError("usage: python -m src.stages.normalize RAW.npz OUT.npz STATS.json")
+    argv = arguments(argv, 3, "python -m src.stages.normalize RAW.npz OUT.npz STATS.json")
     raw, out, stats_path = argv
     dataset, stats = standardise(data.load_npz(raw))
     data.save_npz(dataset, out)

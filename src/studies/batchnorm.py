@@ -13,12 +13,10 @@ trained when its train accuracy also exceeds ``trained_accuracy``.
 """
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 
-from ..cli import report_errors
-from ..errors import InputError
+from ..cli import arguments, report_errors
 from ..io import atomic_write_json
 from .common import config, settings
 
@@ -80,9 +78,7 @@ def plot(record: dict, path) -> None:
 
 @report_errors
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2:
-        raise InputError("usage: python -m src.studies.batchnorm OUT.json OUT.png")
+    argv = arguments(argv, 2, "python -m src.studies.batchnorm OUT.json OUT.png")
     s = settings("batchnorm")
     record = run(list(s["overrides"]), [float(r) for r in s["rates"]], float(s["rate"]),
                  [int(seed) for seed in s["seeds"]], float(s["trained_accuracy"]))

@@ -12,12 +12,10 @@ assumed.
 """
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 
-from ..cli import report_errors
-from ..errors import InputError
+from ..cli import arguments, report_errors
 from ..io import atomic_write_json
 from .common import config, settings
 
@@ -53,9 +51,7 @@ def run(overrides: list[str], patience: int, seeds: list[int]) -> dict:
 
 @report_errors
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        raise InputError("usage: python -m src.studies.early_stopping OUT.json")
+    argv = arguments(argv, 1, "python -m src.studies.early_stopping OUT.json")
     s = settings("early_stopping")
     record = run(list(s["overrides"]), int(s["patience"]), [int(seed) for seed in s["seeds"]])
     atomic_write_json(argv[0], record)

@@ -14,13 +14,12 @@ target" is exact. Wall time is left out of the record (it is not reproducible);
 """
 from __future__ import annotations
 
-import sys
 import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..cli import report_errors
+from ..cli import arguments, report_errors
 from ..errors import InputError
 from ..io import atomic_write_json
 from ..nn.fit import DivergedError, fit
@@ -119,9 +118,7 @@ def plot(curves: dict[str, list[float]], record: dict, path) -> None:
 
 @report_errors
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2:
-        raise InputError("usage: python -m src.studies.optimizers OUT.json OUT.png")
+    argv = arguments(argv, 2, "python -m src.studies.optimizers OUT.json OUT.png")
     s = settings("optimizers")
     record, curves, _ = run(list(s["overrides"]), int(s["budget"]), [float(r) for r in s["rates"]])
     plot(curves, record, argv[1])
