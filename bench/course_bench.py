@@ -16,7 +16,6 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
-from bench.iteration_bench import COURSE_MAT
 from src.train import train
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -40,11 +39,6 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for (preset, variant), published in PUBLISHED.items():
         overrides = [f"experiment={preset}", variant, "tracking=false", f"engine={args.engine}"]
-        if preset == "course_regularization":
-            if not COURSE_MAT.is_file():
-                print(f"| {preset} | {variant} | skipped: no {COURSE_MAT} | | | | |")
-                continue
-            overrides.append(f"dataset.path={COURSE_MAT}")
         with initialize_config_dir(str(CONF), version_base="1.3"):
             cfg = compose("config", overrides=overrides)
         result = train(cfg)

@@ -24,7 +24,7 @@ from src.nn.fit import fit
 from src.nn.init import initialize
 from src.randomness import CourseRandomness, ModernRandomness
 
-COURSE_MAT = Path(__file__).resolve().parents[2] / "shared" / "course" / "data.mat"
+COURSE_MAT = Path(__file__).resolve().parents[1] / "data" / "course" / "data.mat"  # shipped
 
 
 def naive_course_loop(X, Y, params, learning_rate, num_iterations, lambd=0.0, keep_prob=1.0):
@@ -116,12 +116,9 @@ def per_iteration_us(fn, *args, repeats=3, **kwargs) -> float:
 
 
 def course_training_set():
-    """(name, X, Y): the course's 211 data.mat training examples, or a same-sized stand-in."""
-    if COURSE_MAT.is_file():
-        d = load_mat(str(COURSE_MAT))
-        return "data.mat", d.train.X, d.train.Y
-    c = circles()
-    return "circles[:211]", c.train.X[:, :211], c.train.Y[:, :211]
+    """(name, X, Y): the course's 211 data.mat training examples."""
+    d = load_mat(str(COURSE_MAT))
+    return "data.mat", d.train.X, d.train.Y
 
 
 def main() -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
-from omegaconf import DictConfig, ListConfig
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from .errors import InputError
 from .augment import FLIPS
@@ -19,6 +20,13 @@ from .nn.model import OUTPUTS
 from .nn.optimizers import OPTIMIZERS
 from .nn.schedules import SCHEDULES
 from .randomness import RANDOMNESS
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# ``${project_root:}`` in conf/: files the project ships (the course's data.mat) are
+# found whatever the current directory.
+if not OmegaConf.has_resolver("project_root"):
+    OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT))
 
 
 def _number(cfg, key: str) -> float:
@@ -45,6 +53,7 @@ def validate(cfg: DictConfig) -> None:
             raise InputError(f"{key}: must be an integer >= 1, got {value!r}")
     if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int) or cfg.seed < 0:
         raise InputError(f"seed: must be an integer >= 0, got {cfg.seed!r}")
+    _integer(cfg.get("shuffle_seed"), "shuffle_seed", 0, allow_null=True)
     layers = cfg.layers
     if (
         not isinstance(layers, (ListConfig, Sequence))

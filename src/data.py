@@ -56,12 +56,22 @@ def circles(**_) -> Dataset:
     return Dataset("circles", {"train": _split(*train), "test": _split(*test)})
 
 
-def moons(n_train: int = 300, n_dev: int = 200, n_test: int = 200, noise: float = 0.2, seed: int = 0, **_) -> Dataset:
-    """scikit-learn's two moons, one draw split into train / dev / test."""
+def moons(
+    n_train: int = 300, n_dev: int = 200, n_test: int = 200, noise: float = 0.2, seed: int = 0,
+    held_out_seed: int | None = None, **_,
+) -> Dataset:
+    """scikit-learn's two moons, one draw split into train / dev / test; or, with
+    ``held_out_seed``, the training split drawn alone from ``seed`` (the course's
+    week-2 set is ``make_moons(300, noise=.2)`` after ``np.random.seed(3)``, and a
+    larger draw would move every point) and dev + test from a draw of their own."""
     import sklearn.datasets
 
-    X, y = sklearn.datasets.make_moons(n_train + n_dev + n_test, noise=noise, random_state=np.random.RandomState(seed))
-    return Dataset("moons", _three_way(X, y, n_train, n_dev))
+    def draw(n: int, seed: int):
+        return sklearn.datasets.make_moons(n, noise=noise, random_state=np.random.RandomState(seed))
+
+    if held_out_seed is None:
+        return Dataset("moons", _three_way(*draw(n_train + n_dev + n_test, seed), n_train, n_dev))
+    return Dataset("moons", {**_three_way(*draw(n_dev + n_test, held_out_seed), 0, n_dev), "train": _split(*draw(n_train, seed))})
 
 
 def football(
@@ -136,8 +146,12 @@ def spiral(
 
 
 def _three_way(X: np.ndarray, y: np.ndarray, n_train: int, n_dev: int) -> dict[str, Split]:
+    """The first n_train rows, the next n_dev (no dev split when 0), the rest."""
     a, b = n_train, n_train + n_dev
-    return {"train": _split(X[:a], y[:a]), "dev": _split(X[a:b], y[a:b]), "test": _split(X[b:], y[b:])}
+    splits = {"train": _split(X[:a], y[:a]), "dev": _split(X[a:b], y[a:b]), "test": _split(X[b:], y[b:])}
+    if n_dev == 0:
+        del splits["dev"]
+    return splits
 
 
 def load_mat(path: str | None = None, **_) -> Dataset:

@@ -14,8 +14,10 @@ import numpy as np
 
 
 class ModernRandomness:
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, shuffle_seed: int | None = None):
         self.generator = np.random.default_rng(seed)
+        # Mini-batch order from the run's generator, or from a generator of its own.
+        self._shuffler = self.generator if shuffle_seed is None else np.random.default_rng(shuffle_seed)
 
     def normal(self, shape: tuple[int, int]) -> np.ndarray:
         return self.generator.standard_normal(shape)
@@ -24,14 +26,14 @@ class ModernRandomness:
         return [self.generator.random(shape) < keep_prob for shape in shapes]
 
     def shuffle(self, epoch: int, m: int) -> np.ndarray:
-        """The order of an epoch's examples for mini-batches, from the run's generator."""
-        return self.generator.permutation(m)
+        """The order of an epoch's examples for mini-batches."""
+        return self._shuffler.permutation(m)
 
 
 class CourseRandomness:
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, shuffle_seed: int | None = None):
         self._state = np.random.RandomState(seed)
-        self._seed = seed
+        self._shuffle_seed = seed if shuffle_seed is None else shuffle_seed
         self._masks: dict = {}
 
     def normal(self, shape: tuple[int, int]) -> np.ndarray:
@@ -49,14 +51,16 @@ class CourseRandomness:
         return self._masks[key]
 
     def shuffle(self, epoch: int, m: int) -> np.ndarray:
-        # The course's model() reseeds random_mini_batches with seed + 1 every
-        # epoch (np.random.seed(seed); permutation(m)); a RandomState of that
-        # seed gives the same order without touching the global state.
-        return np.random.RandomState(self._seed + 1 + epoch).permutation(m)
+        # The course's model() keeps a seed of its own for the mini-batches (week 2:
+        # seed = 10, separate from the init seed 3) and increments it before every
+        # epoch, so epoch e runs random_mini_batches(..., seed=shuffle_seed + 1 + e):
+        # np.random.seed(that); permutation(m). A RandomState of that seed gives the
+        # same order without touching the global state.
+        return np.random.RandomState(self._shuffle_seed + 1 + epoch).permutation(m)
 
 
 RANDOMNESS = {"modern": ModernRandomness, "course": CourseRandomness}
 
 
-def make_randomness(mode: str, seed: int):
-    return RANDOMNESS[mode](seed)
+def make_randomness(mode: str, seed: int, shuffle_seed: int | None = None):
+    return RANDOMNESS[mode](seed, shuffle_seed)

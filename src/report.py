@@ -29,6 +29,14 @@ from .stages.variants import Variant, load_params, variants
 PUBLISHED_INIT = {"zeros": (0.5, 0.5), "random": (0.83, 0.86), "he": (0.9933, 0.96)}
 PUBLISHED_REGULARIZATION = {"baseline": (0.9479, 0.915), "l2": (0.9384, 0.93), "dropout": (0.9289, 0.95)}
 REGULARIZATION_LABELS = {"baseline": "baseline", "l2": "lambd=0.7", "dropout": "keep_prob=0.86"}
+# Week 2's optimization notebook (train accuracy, cost after epoch 4000), keyed like
+# params.yaml course.optimization; its costs are printed to 6 decimals.
+PUBLISHED_OPTIMIZATION = {
+    "gd": (0.7167, 0.573367), "momentum": (0.7167, 0.573444), "adam": (0.9433, 0.136066),
+    "gd_inverse_time": (0.6533, 0.655486), "gd_staircase": (0.9433, 0.117512),
+    "momentum_staircase": (0.9533, 0.123218), "adam_staircase": (0.9400, 0.128361),
+}
+COST_EPOCH, COST_DECIMALS = 4000, 6
 DECIMALS = 4  # the published figures' precision
 
 
@@ -69,6 +77,35 @@ def course_regularization_table(runs: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def course_optimization_table(runs: dict[str, dict], overrides: dict[str, str]) -> pd.DataFrame:
+    """runs: name -> {"train_accuracy": ..., "cost": the cost after epoch COST_EPOCH}."""
+    rows = []
+    for name, (train, cost) in PUBLISHED_OPTIMIZATION.items():
+        ours = runs[name]
+        ok = matches(ours["train_accuracy"], train) and round(ours["cost"], COST_DECIMALS) == round(cost, COST_DECIMALS)
+        rows.append({
+            "run": f"`{overrides[name]}`",
+            "train (published)": f"{train:.{DECIMALS}f}",
+            "train (ours)": f"{ours['train_accuracy']:.{DECIMALS}f}",
+            f"cost at epoch {COST_EPOCH} (published)": f"{cost:.{COST_DECIMALS}f}",
+            f"cost at epoch {COST_EPOCH} (ours)": f"{ours['cost']:.{COST_DECIMALS}f}",
+            "match": "yes" if ok else "NO",
+        })
+    return pd.DataFrame(rows)
+
+
+def cost_at(costs_csv: Path, epoch: int) -> float:
+    """The cost a run recorded at ``epoch`` (its costs.csv: step,cost)."""
+    try:
+        for line in costs_csv.read_text().splitlines()[1:]:
+            step, value = line.split(",")
+            if int(step) == epoch:
+                return float(value)
+    except (OSError, ValueError) as error:
+        raise InputError(f"report: cannot read {costs_csv} ({error}); run the earlier stages first (dvc repro)") from None
+    raise InputError(f"report: {costs_csv} has no cost at epoch {epoch}")
+
+
 def _course_row(run: str, train: float, our_train: float, test: float, our_test: float) -> dict:
     ok = matches(our_train, train) and matches(our_test, test)
     return {
@@ -97,7 +134,7 @@ def matrix_table(runs: list[tuple[Variant, dict]], bias_threshold: float, varian
                 "lambd": variant.lambd,
                 "keep_prob": variant.keep_prob,
                 "train": m["train_accuracy"],
-                "dev": m.get("dev_accuracy", float("nan")),
+                "dev": m.get("dev_accuracy"),  # circles has no dev split: "–"
                 "test": m["test_accuracy"],
                 "gap": m["train_accuracy"] - held_out,
                 "final cost": m["final_cost"],
@@ -159,8 +196,9 @@ def gradcheck_notes(checks: dict) -> list[str]:
     return notes
 
 
-def render(params: dict, course_init: dict, course_regularization: dict, runs: dict[str, list], gradchecks: dict[str, dict], digits: dict | None = None, studies: dict | None = None) -> str:
-    """The whole report. runs: dataset -> [(Variant, metrics)]; gradchecks: dataset -> stage JSON;
+def render(params: dict, course_init: dict, course_regularization: dict, course_optimization: dict, runs: dict[str, list], gradchecks: dict[str, dict], digits: dict | None = None, studies: dict | None = None) -> str:
+    """The whole report. course_optimization: name -> {"train_accuracy", "cost"} (``read_course_optimization``);
+    runs: dataset -> [(Variant, metrics)]; gradchecks: dataset -> stage JSON;
     digits: reports/digits/summary.json (stage digits_summary), or None to leave section (e) out;
     studies: name -> record (src/studies/, sections (f)-(j)); a missing name leaves its section out."""
     bias_t, var_t = params["report"]["bias_threshold"], params["report"]["variance_threshold"]
@@ -182,22 +220,21 @@ def render(params: dict, course_init: dict, course_regularization: dict, runs: d
         "### Regularization (the course's data.mat, `experiment=course_regularization`, layers [20,3], 30000 iterations, lr 0.3)",
         "",
     ]
-    if course_regularization.get("status") == "ok":
-        out += [
-            md(course_regularization_table(course_regularization["runs"])),
-            "",
-            f"Data: `{course_regularization['mat_path']}` (sha256 `{course_regularization['sha256'][:16]}...`).",
-        ]
-    else:
-        path = course_regularization.get("mat_path", params["course"]["mat_path"])
-        out += [
-            f"**Not run: the course's data file was not found** ({course_regularization.get('reason', 'no status')}).",
-            "",
-            "To add it: put the course's `data.mat` (keys X, y, Xval, yval) at "
-            f"`{path}` relative to the project root, or set `course.mat_path` in params.yaml to where it is, then run "
-            "`dvc repro`. If the path itself did not change, DVC cannot see the new file: run "
-            "`dvc repro -f -s course_regularization && dvc repro`.",
-        ]
+    out += [
+        md(course_regularization_table(course_regularization["runs"])),
+        "",
+        f"Data: `{course_regularization['mat_path']}` (sha256 `{course_regularization['sha256'][:16]}...`), "
+        "shipped with the project (data/course/README.md).",
+        "",
+        "### Optimization (week 2: moons, `experiment=course_optimization`, layers [5,2], mini-batches of 64, 5000 epochs)",
+        "",
+        "He init after `np.random.seed(3)`, the mini-batch order reseeded every epoch from the course's own seed, a "
+        "decayed rate set after each epoch, as the course's `model()` does. The published train accuracy and cost "
+        f"after epoch {COST_EPOCH}, ours beside them (match: accuracy to {DECIMALS} decimals and cost to "
+        f"{COST_DECIMALS}):",
+        "",
+        md(course_optimization_table(course_optimization, params["course"]["optimization"]), numparse=False),
+    ]
     out += [
         "",
         "## (b) Init x regularisation, per dataset",
@@ -248,11 +285,14 @@ def render(params: dict, course_init: dict, course_regularization: dict, runs: d
             out += ["", *notes]
     out += ["", "## (d) Figures", "", "Cost curves and decision boundaries (training split) of every run.", ""]
     figure_rows = [{"run": f"course init={init}", "cost": f"[cost](../models/course/init-{init}/cost.png)", "boundary": f"[boundary](../models/course/init-{init}/boundary.png)"} for init in PUBLISHED_INIT]
-    if course_regularization.get("status") == "ok":
-        figure_rows += [
-            {"run": f"course {REGULARIZATION_LABELS[name]}", "cost": f"[cost](../models/course/regularization/{name}/cost.png)", "boundary": f"[boundary](../models/course/regularization/{name}/boundary.png)"}
-            for name in PUBLISHED_REGULARIZATION
-        ]
+    figure_rows += [
+        {"run": f"course {REGULARIZATION_LABELS[name]}", "cost": f"[cost](../models/course/regularization/{name}/cost.png)", "boundary": f"[boundary](../models/course/regularization/{name}/boundary.png)"}
+        for name in PUBLISHED_REGULARIZATION
+    ]
+    figure_rows += [
+        {"run": f"course week 2 {name}", "cost": f"[cost](../models/course/optimization/{name}/cost.png)", "boundary": f"[boundary](../models/course/optimization/{name}/boundary.png)"}
+        for name in PUBLISHED_OPTIMIZATION
+    ]
     for dataset, dataset_runs in runs.items():
         for variant, _ in dataset_runs:
             d = variant.directory("../models").as_posix()
@@ -347,6 +387,15 @@ def read_studies(params: dict, studies_dir: Path = Path("reports/studies"), mode
     return records
 
 
+def read_course_optimization(directory: Path) -> dict:
+    """name -> the run's train accuracy and its cost after epoch COST_EPOCH (stage course_optimization)."""
+    return {
+        name: {"train_accuracy": read_json(directory / name / "metrics.json")["train_accuracy"],
+               "cost": cost_at(directory / name / "costs.csv", COST_EPOCH)}
+        for name in PUBLISHED_OPTIMIZATION
+    }
+
+
 @report_errors
 def main(argv: list[str] | None = None) -> None:
     argv = arguments(argv, 1, "python -m src.report OUT.md")
@@ -354,10 +403,11 @@ def main(argv: list[str] | None = None) -> None:
     params = load_params()
     course_init = {init: read_json(models / "course" / f"init-{init}" / "metrics.json") for init in PUBLISHED_INIT}
     course_regularization = read_json(models / "course" / "regularization.json")
+    course_optimization = read_course_optimization(models / "course" / "optimization")
     runs = {ds: [(v, read_json(v.directory(models) / "metrics.json")) for v in variants(params, ds)] for ds in params["datasets"]}
     gradchecks = {ds: read_json(gradcheck_dir / f"{ds}.json") for ds in params["datasets"]}
     digits = read_json(Path("reports/digits/summary.json")) if "digits" in params else None
-    atomic_write_text(argv[0], render(params, course_init, course_regularization, runs, gradchecks, digits, read_studies(params)))
+    atomic_write_text(argv[0], render(params, course_init, course_regularization, course_optimization, runs, gradchecks, digits, read_studies(params)))
     print(f"report -> {argv[0]}")
 
 

@@ -78,7 +78,7 @@ def initial_params(cfg: DictConfig, dataset: data.Dataset, randomness) -> dict[s
 def train(cfg: DictConfig, on_cost=None) -> RunResult:
     validate(cfg)
     dataset = load_dataset(cfg)
-    randomness = make_randomness(cfg.rng, cfg.seed)
+    randomness = make_randomness(cfg.rng, cfg.seed, cfg.get("shuffle_seed"))
     initial = initial_params(cfg, dataset, randomness)
     fit_train = training_split(cfg, dataset)
     start = time.perf_counter()
@@ -149,7 +149,8 @@ def training_options(cfg: DictConfig, dataset: data.Dataset, randomness) -> dict
         "batch_size": cfg.get("batch_size"),
         "shuffle": randomness.shuffle,
         "lr_schedule": None if schedule == "none" else learning_rates(
-            schedule, cfg.learning_rate, decay.get("decay_rate", 1.0), decay.get("interval", 1000)),
+            schedule, cfg.learning_rate, decay.get("decay_rate", 1.0), decay.get("interval", 1000),
+            set_after_epoch=cfg.rng == "course"),  # the course's timing is part of its bits
         "engine": engine(cfg),
     }
     stopping = cfg.get("early_stopping") or {}

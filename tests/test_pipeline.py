@@ -20,7 +20,6 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-COURSE_MAT = ROOT.parent / "shared" / "course" / "data.mat"
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +50,6 @@ def project(tmp_path_factory):
     params["datasets"] = ["football"]
     params["generate"] = {"football": params["generate"]["football"]}
     params["train"].update(inits=["he"], tracking=False)
-    params["course"]["mat_path"] = str(COURSE_MAT) if COURSE_MAT.is_file() else "missing/data.mat"
     # The studies on small grids: the same stages and report sections, seconds instead of a minute.
     studies = params["studies"]
     studies["optimizers"].update(budget=300, rates=[0.01, 0.3])
@@ -83,15 +81,16 @@ def test_repro_writes_the_report_with_the_course_table(project):
     for init, (train, test) in {"zeros": (0.5, 0.5), "random": (0.83, 0.86), "he": (0.9933, 0.96)}.items():
         metrics = json.loads((root / "models" / "course" / f"init-{init}" / "metrics.json").read_text())
         assert (round(metrics["train_accuracy"], 4), round(metrics["test_accuracy"], 4)) == (train, test)
+    # the course's own data ships with the project: both week-1 tables, and week 2's
     status = json.loads((root / "models" / "course" / "regularization.json").read_text())
-    if COURSE_MAT.is_file():
-        assert status["status"] == "ok"
-        section = text.split("### Regularization", 1)[1].split("\n## ", 1)[0]
-        rows = [line for line in section.splitlines() if line.startswith(("| baseline", "| lambd=0.7", "| keep_prob=0.86"))]
-        assert len(rows) == 3 and all(re.search(r"\| yes +\|$", line) for line in rows)
-    else:
-        assert status["status"] == "missing"
-        assert "Not run: the course's data file was not found" in text
+    assert status["status"] == "ok" and status["mat_path"] == "data/course/data.mat"
+    section = text.split("### Regularization", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith(("| baseline", "| lambd=0.7", "| keep_prob=0.86"))]
+    assert len(rows) == 3 and all(re.search(r"\| yes +\|$", line) for line in rows)
+    section = text.split("### Optimization (week 2", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `optimizer=")]
+    assert len(rows) == 7 and all(re.search(r"\| yes +\|$", line) for line in rows), section
+    assert "nan" not in text
     assert "### football" in text and "high variance (overfits)" in text
     assert (root / "reports" / "gradcheck" / "football.md").is_file()
     for heading in ("## (f) Optimizers", "## (g) Early stopping", "## (h) Multi-seed", "## (i) Vanishing", "## (j) Batch norm"):

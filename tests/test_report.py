@@ -1,18 +1,18 @@
 """The report's pure parts: diagnosis, course tables, matrix tables, rendering."""
 from __future__ import annotations
 
-import math
 import re
 
 import pytest
 
 from src import report
+from src.tables import md
 from src.stages.variants import Variant, variants
 
 PARAMS = {
     "datasets": ["football"],
     "train": {"inits": ["he"], "lambd": 0.7, "keep_prob": 0.86, "layers": "[20,3]", "learning_rate": 0.1, "num_iterations": 10, "seed": 3, "rng": "modern"},
-    "course": {"mat_path": "../shared/course/data.mat"},
+    "course": {"mat_path": "data/course/data.mat", "optimization": {name: f"optimizer={name}" for name in report.PUBLISHED_OPTIMIZATION}},
     "report": {"bias_threshold": 0.05, "variance_threshold": 0.05, "bayes_error": {"football": 0.1}},
 }
 
@@ -80,8 +80,11 @@ def test_matrix_table_falls_back_to_test_without_a_dev_split():
     v = Variant("circles", "he", 0.0, 1.0)
     table = report.matrix_table([(v, {"train_accuracy": 1.0, "test_accuracy": 0.94, "final_cost": 0.01})], 0.05, 0.05)
     row = table.iloc[0]
-    assert math.isnan(row["dev"]) and row["gap"] == pytest.approx(0.06)
+    assert row["dev"] is None and row["gap"] == pytest.approx(0.06)
     assert row["diagnosis"] == "high variance (overfits)"
+    # in the report a missing dev accuracy reads "–", not "nan"
+    line = md(table).splitlines()[2]
+    assert "| –" in line and "nan" not in line
 
 
 def test_gap_table_and_regularisation_note():
@@ -111,22 +114,44 @@ def test_gradcheck_notes_tell_rounding_from_bugs():
     assert list(table["verdict (trained)"]) == ["ok", "bug", "ok"]
 
 
-def render(course_regularization):
+PUBLISHED_WEEK2 = {  # the optimization notebook: train accuracy, cost after epoch 4000
+    "gd": (0.7167, 0.573367), "momentum": (0.7167, 0.573444), "adam": (0.9433, 0.136066),
+    "gd_inverse_time": (0.6533, 0.655486), "gd_staircase": (0.9433, 0.117512),
+    "momentum_staircase": (0.9533, 0.123218), "adam_staircase": (0.9400, 0.128361),
+}
+
+
+def render(optimization=None):
     course_init = {k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_INIT.items()}
+    regularization = {k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_REGULARIZATION.items()}
+    if optimization is None:
+        optimization = {k: {"train_accuracy": a, "cost": c} for k, (a, c) in PUBLISHED_WEEK2.items()}
     checks = {"football": {v.name: {"lambd": v.lambd, "init": gradcheck_point(1e-8), "trained": gradcheck_point(1e-8)} for v, _ in football_runs()}}
-    return report.render(PARAMS, course_init, course_regularization, {"football": football_runs()}, checks)
+    return report.render(PARAMS, course_init, {"status": "ok", "mat_path": "x.mat", "sha256": "ab" * 32, "runs": regularization},
+                         optimization, {"football": football_runs()}, checks)
 
 
-def test_render_with_the_course_data():
-    runs = {k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_REGULARIZATION.items()}
-    text = render({"status": "ok", "mat_path": "x.mat", "sha256": "ab" * 32, "runs": runs})
-    assert "| lambd=0.7 " in text and "Not run" not in text
-    assert len(re.findall(r"\| yes +\|", text)) == 6
+def test_published_week2_figures_are_the_notebooks():
+    assert report.PUBLISHED_OPTIMIZATION == PUBLISHED_WEEK2
+
+
+def test_render_has_all_three_course_tables():
+    text = render()
+    assert "| lambd=0.7 " in text and "### Optimization (week 2" in text
+    assert len(re.findall(r"\| yes +\|", text)) == 3 + 3 + 7
+    assert "| `optimizer=adam_staircase` " in text and "| 0.128361 " in text
     assert "[boundary](../models/football/he-l2_0.0-kp_1.0/boundary.png)" in text
 
 
-def test_render_says_plainly_when_the_course_data_is_missing():
-    text = render({"status": "missing", "mat_path": "../shared/course/data.mat", "reason": "no file at ../shared/course/data.mat"})
-    assert "Not run: the course's data file was not found" in text
-    assert "course.mat_path" in text and "dvc repro -f -s course_regularization" in text
-    assert len(re.findall(r"\| yes +\|", text)) == 3  # the init table is always there
+def test_week2_table_flags_a_cost_off_in_the_sixth_decimal():
+    optimization = {k: {"train_accuracy": a, "cost": c} for k, (a, c) in PUBLISHED_WEEK2.items()}
+    optimization["adam"] = {"train_accuracy": 0.9433333, "cost": 0.136068}
+    table = report.course_optimization_table(optimization, PARAMS["course"]["optimization"])
+    assert list(table["match"]) == ["yes", "yes", "NO", "yes", "yes", "yes", "yes"]
+
+
+def test_cost_at_reads_the_recorded_epoch(tmp_path):
+    (tmp_path / "costs.csv").write_text("step,cost\n0,0.7\n4000,0.1360661615397438\n4999,0.13\n")
+    assert report.cost_at(tmp_path / "costs.csv", 4000) == 0.1360661615397438
+    with pytest.raises(report.InputError, match="no cost at epoch 1000"):
+        report.cost_at(tmp_path / "costs.csv", 1000)

@@ -1,4 +1,5 @@
 """Issue 8's config keys: defaults, composition and validation (src/config.py)."""
+import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
@@ -86,3 +87,50 @@ def test_run_result_carries_the_diagnosis():
     assert result.metrics["avoidable_bias"] == pytest.approx(1 - result.metrics["train_accuracy"] - 0.1)
     assert result.metrics["variance"] == pytest.approx(result.metrics["train_accuracy"] - result.metrics["dev_accuracy"])
     assert result.metrics["stopped_early"] in (0.0, 1.0) and 0 <= result.metrics["best_iteration"] <= 200
+
+
+@pytest.mark.parametrize("rng, second_epoch", [("course", 0.1), ("modern", 0.05)])
+def test_decay_timing_follows_the_rng_mode(rng, second_epoch):
+    """rng=course keeps week 2's timing (the rate is set after each epoch: epoch 1 still runs
+    at lr0); rng=modern decays from epoch 1 on."""
+    from src.data import load
+    from src.randomness import make_randomness
+    from src.train import training_options
+
+    c = cfg("experiment=course_optimization", f"rng={rng}", "learning_rate=0.1",
+            "lr_decay.schedule=inverse_time", "lr_decay.decay_rate=1")
+    dataset = load("moons", n_train=20, n_dev=0, n_test=10)
+    rates = training_options(c, dataset, make_randomness(rng, 3))["lr_schedule"]
+    assert [rates(0), rates(1)] == [0.1, second_epoch]
+
+
+def test_course_optimization_preset_is_week_2s_setup():
+    c = cfg("experiment=course_optimization")
+    assert (c.dataset.name, c.dataset.n_train, c.dataset.seed, c.dataset.noise) == ("moons", 300, 3, 0.2)
+    assert (list(c.layers), c.init, c.batch_size, c.shuffle_seed, c.num_iterations, c.rng) == ([5, 2], "he", 64, 10, 5000, "course")
+    assert (c.optimizer.name, c.learning_rate, c.cost_every) == ("gd", 0.0007, 1000)
+    adam = cfg("experiment=course_optimization", "optimizer=adam")
+    assert (adam.optimizer.beta1, adam.optimizer.beta2, adam.optimizer.epsilon) == (0.9, 0.999, 1e-8)
+    assert cfg("experiment=course_optimization", "optimizer=momentum").optimizer.beta == 0.9
+
+
+def test_course_training_set_is_the_notebooks_moons():
+    from src.data import load
+    import sklearn.datasets
+
+    c = cfg("experiment=course_optimization")
+    dataset = load(**OmegaConf.to_container(c.dataset))
+    state = np.random.get_state()
+    try:
+        np.random.seed(3)
+        X, y = sklearn.datasets.make_moons(n_samples=300, noise=.2)
+    finally:
+        np.random.set_state(state)
+    assert np.array_equal(dataset.train.X, X.T) and np.array_equal(dataset.train.Y, y.reshape(1, -1))
+    assert "dev" not in dataset.splits and dataset.test.X.shape == (2, 300)
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, "x"])
+def test_shuffle_seed_is_checked(value):
+    with pytest.raises(InputError, match="shuffle_seed"):
+        validate(cfg(f"shuffle_seed={value}"))

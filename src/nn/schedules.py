@@ -38,7 +38,17 @@ SCHEDULES: dict[str, Schedule] = {
 }
 
 
-def learning_rates(name: str, lr0: float, decay_rate: float = 0.0, interval: int = 1) -> Callable[[int], float]:
-    """epoch -> learning rate, for ``fit``."""
+def learning_rates(
+    name: str, lr0: float, decay_rate: float = 0.0, interval: int = 1, *, set_after_epoch: bool = False
+) -> Callable[[int], float]:
+    """epoch -> learning rate, for ``fit``.
+
+    ``set_after_epoch``: the course's timing. Its model() sets the rate at the end
+    of epoch e from e's index, so epoch 0 runs at lr0 and epoch e >= 1 at the
+    schedule of e - 1 (every schedule gives lr0 at 0, hence max(e - 1, 0)).
+    Otherwise epoch e runs at the schedule of e.
+    """
     schedule = SCHEDULES[name]
+    if set_after_epoch:
+        return lambda epoch: schedule(lr0, max(epoch - 1, 0), decay_rate, interval)
     return lambda epoch: schedule(lr0, epoch, decay_rate, interval)

@@ -1,27 +1,22 @@
-"""Stage ``course_regularization``: the course's Regularization table, when its data is there.
+"""Stage ``course_regularization``: the course's Regularization table on its data.
 
     python -m src.stages.course MAT_PATH OUT_DIR STATUS.json
 
-The course's 2D data.mat is not ours to ship, and a DVC stage cannot depend on
-a file that may be missing; so this stage depends on the path (params.yaml
-``course.mat_path``), looks for the file itself and always writes STATUS.json:
-``{"status": "ok", "sha256": ..., "runs": {variant: metrics}}`` after training
-the three course variants into OUT_DIR/<variant>/, or ``{"status": "missing"}``
-with the reason. The report shows the table or says plainly how to add the file.
-After adding or replacing the file at an unchanged path, force the stage:
-``dvc repro -f -s course_regularization && dvc repro``.
+Trains the course notebook's three variants on MAT_PATH (the shipped
+data/course/data.mat, params.yaml ``course.mat_path``) into OUT_DIR/<variant>/ and
+writes STATUS.json: ``{"status": "ok", "mat_path": ..., "sha256": ..., "runs":
+{variant: metrics}}``, which the report sets beside the published figures.
 """
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
 from .. import artifacts
 from ..cli import arguments, report_errors
-from ..io import atomic_write_json, atomic_write_text
+from ..io import atomic_write_json
 from ..train import train
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
@@ -41,8 +36,6 @@ def course_config(mat_path: str, overrides: list[str]):
 def run(mat_path: str, out_dir: str | Path) -> dict:
     """Train the course variants on ``mat_path`` into ``out_dir``; the status record."""
     file = Path(mat_path)
-    if not file.is_file():
-        return {"status": "missing", "mat_path": mat_path, "reason": f"no file at {mat_path} (relative to the project root)"}
     runs = {}
     for name, overrides in VARIANTS.items():
         cfg = course_config(mat_path, overrides)
@@ -56,18 +49,9 @@ def run(mat_path: str, out_dir: str | Path) -> dict:
 def main(argv: list[str] | None = None) -> None:
     argv = arguments(argv, 3, "python -m src.stages.course MAT_PATH OUT_DIR STATUS.json")
     mat_path, out_dir, status_path = argv
-    out = Path(out_dir)
-    if out.exists():
-        shutil.rmtree(out)  # no runs of an earlier data file left beside a "missing" status
-    out.mkdir(parents=True)
-    status = run(mat_path, out)
-    if status["status"] == "missing":
-        atomic_write_text(out / "README.md", f"Not run: {status['reason']}. See reports/report.md.\n")
+    status = run(mat_path, out_dir)
     atomic_write_json(status_path, status)
-    if status["status"] == "ok":
-        print("course_regularization: " + ", ".join(f"{k} {v['train_accuracy']:.4f}/{v['test_accuracy']:.4f}" for k, v in status["runs"].items()))
-    else:
-        print(f"course_regularization: skipped, {status['reason']}")
+    print("course_regularization: " + ", ".join(f"{k} {v['train_accuracy']:.4f}/{v['test_accuracy']:.4f}" for k, v in status["runs"].items()))
 
 
 if __name__ == "__main__":

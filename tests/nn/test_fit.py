@@ -106,8 +106,37 @@ def test_course_shuffle_is_the_assignments_reseeded_permutation():
     finally:
         np.random.set_state(state)
     before = np.random.get_state()[1].copy()
-    assert np.array_equal(CourseRandomness(10).shuffle(0, 50), expected)
+    # week 2: the weights from seed 3, the mini-batches from the course's own seed = 10
+    assert np.array_equal(CourseRandomness(3, shuffle_seed=10).shuffle(0, 50), expected)
     assert np.array_equal(np.random.get_state()[1], before)  # global state untouched
+    # without a shuffle seed the run's seed stands in (week 1 had no mini-batches)
+    assert np.array_equal(CourseRandomness(10).shuffle(0, 50), expected)
+
+
+def course_mini_batches(X, Y, size, seed):
+    """The notebook's random_mini_batches(X, Y, size, seed): np.random.seed(seed), permutation(m)."""
+    order = np.random.RandomState(seed).permutation(X.shape[1])
+    return [(X[:, cols], Y[:, cols]) for cols in batches(X.shape[1], size, order)]
+
+
+def test_mini_batches_are_the_notebooks():
+    # random_mini_batches_test: np.random.seed(1); X = randn(5, 7); Y = randn(1, 7) < 0.5; size 2, seed 0
+    state = np.random.RandomState(1)
+    X, Y = state.randn(5, 7), state.randn(1, 7) < 0.5
+    got = course_mini_batches(X, Y, 2, 0)
+    assert [b[0].shape[1] for b in got] == [2, 2, 2, 1]
+    np.testing.assert_allclose(got[0][0][:, 0], [1.74481176, -0.38405435, -1.10061918, -0.93576943, -0.67124613])
+    np.testing.assert_allclose(got[3][0][:, 0], [0.86540763, -2.06014071, 0.04221375, -0.68372786, -0.6871727])
+    assert [b[1].tolist() for b in got] == [[[True, True]], [[True, False]], [[True, True]], [[False]]]
+
+
+def test_large_mini_batches_are_the_notebooks():
+    # random_mini_batches_test_case: np.random.seed(1); X = randn(12288, 148); size 64
+    state = np.random.RandomState(1)
+    X, Y = state.randn(12288, 148), state.randn(1, 148) < 0.5
+    got = course_mini_batches(X, Y, 64, 0)
+    assert [b[0].shape for b in got] == [(12288, 64), (12288, 64), (12288, 20)]
+    np.testing.assert_allclose(got[0][0][0][0:3], [0.90085595, -0.7612069, 0.2344157])
 
 
 def test_mini_batch_epoch_cost_is_the_full_objective_when_params_stand_still():

@@ -138,3 +138,61 @@ def test_every_rule_steps_alike_from_finite_difference_gradients(problem, name):
     # and it is a descent step
     assert cost_fn(new_a) < cost_fn(params)
     assert sum(np.sum(analytic[k] * (new_a[k] - params[k])) for k in params) < 0
+
+
+# --- the week-2 notebook's published test vectors (public_tests.py) ----------------------
+
+
+def week2_case():
+    """update_parameters_with_{gd,momentum,adam}_test_case: np.random.seed(1), then
+    W1 (2,3), b1 (2,1), W2 (3,2), b2 (3,1) and their gradients, drawn in that order."""
+    state = np.random.RandomState(1)
+    shapes = {"W1": (2, 3), "b1": (2, 1), "W2": (3, 2), "b2": (3, 1)}
+    params = {name: state.randn(*shape) for name, shape in shapes.items()}
+    grads = {name: state.randn(*shape) for name, shape in shapes.items()}
+    return params, grads
+
+
+def test_gd_gives_the_notebooks_parameters():
+    params, grads = week2_case()
+    new, _ = step("gd", params, grads, lr=0.01)
+    expected = {"W1": [[1.63312395, -0.61217855, -0.5339999], [-1.06196243, 0.85396039, -2.3105546]],
+                "b1": [[1.73978682], [-0.77021546]],
+                "W2": [[0.32587637, -0.24814147], [1.47146563, -2.05746183], [-0.32772076, -0.37713775]],
+                "b2": [[1.13773698], [-1.09301954], [-0.16397615]]}
+    for name, value in expected.items():
+        np.testing.assert_allclose(new[name], value, atol=1e-8)
+
+
+def test_momentum_gives_the_notebooks_parameters_and_velocity():
+    params, grads = week2_case()
+    new, state = step("momentum", params, grads, lr=0.01, beta=0.9)
+    expected = {"W1": [[1.62522322, -0.61179863, -0.52875457], [-1.071868, 0.86426291, -2.30244029]],
+                "b1": [[1.74430927], [-0.76210776]],
+                "W2": [[0.31972282, -0.24924749], [1.46304371, -2.05987282], [-0.32294756, -0.38336269]],
+                "b2": [[1.1341662], [-1.09920409], [-0.171583]]}
+    velocity = {"W1": [[-0.08778584, 0.00422137, 0.05828152], [-0.11006192, 0.11447237, 0.09015907]],
+                "W2": [[-0.06837279, -0.01228902], [-0.09357694, -0.02678881], [0.05303555, -0.06916608]],
+                "b1": [[0.05024943], [0.09008559]], "b2": [[-0.03967535], [-0.06871727], [-0.08452056]]}
+    for name in expected:
+        np.testing.assert_allclose(new[name], expected[name], atol=1e-8)
+        np.testing.assert_allclose(state["v"][name], velocity[name], atol=1e-8)
+
+
+def test_adam_gives_the_notebooks_parameters_at_t_2():
+    # t = 2, lr 0.02, beta1 0.8, beta2 0.888, epsilon 1e-2, from zero moments: the test
+    # case's update is our second step's arithmetic with the first step's t.
+    params, grads = week2_case()
+    opt = OPTIMIZERS["adam"]
+    state = {**opt.init(params), "t": 1}
+    new, state = opt.update(params, grads, state, 0.02, beta1=0.8, beta2=0.888, epsilon=1e-2)
+    assert state["t"] == 2
+    v_row0 = {"W1": [-0.17557168, 0.00844275, 0.11656304], "W2": [-0.13674557, -0.02457805], "b1": [0.10049887], "b2": [-0.07935071]}
+    s_row0 = {"W1": [0.08631117, 0.00019958, 0.03804344], "W2": [0.05235818, 0.00169142], "b1": [0.02828006], "b2": [0.0176303]}
+    expected = {"W1": [[1.63937725, -0.62327448, -0.54308727], [-1.0578897, 0.85032154, -2.31657668]],
+                "W2": [[0.33400549, -0.23563857], [1.47715417, -2.04561842], [-0.33729882, -0.36908457]],
+                "b1": [[1.72995096], [-0.7762447]], "b2": [[1.14852557], [-1.08492339], [-0.15740527]]}
+    for name in expected:
+        np.testing.assert_allclose(state["v"][name][0], v_row0[name], atol=1e-8)
+        np.testing.assert_allclose(state["s"][name][0], s_row0[name], atol=1e-8)
+        np.testing.assert_allclose(new[name], expected[name], atol=1e-8)

@@ -34,3 +34,31 @@ def test_every_schedule_starts_at_the_initial_rate_and_never_grows():
         values = [rate(e) for e in range(20)]
         assert values[0] == 0.1, name
         assert all(b <= a for a, b in zip(values, values[1:])), name
+
+
+# The week-2 notebook's published test vectors (update_lr_test, schedule_lr_decay_test).
+@pytest.mark.parametrize("lr0, epoch, rate, interval, expected", [
+    (0.5, 100, 1, 100, 0.25), (0.5, 10, 1, 100, 0.5), (0.3, 1000, 0.25, 100, 0.085714285),
+    (0.3, 100, 0.25, 100, 0.24), (0.5, 10, 0.3, 100, 0.5), (0.5, 100, 0.3, 100, 0.3846153846153846),
+])
+def test_staircase_gives_the_assignments_schedule_lr_decay(lr0, epoch, rate, interval, expected):
+    assert SCHEDULES["staircase"](lr0, epoch, rate, interval) == pytest.approx(expected, abs=1e-9)
+
+
+def test_inverse_time_gives_the_assignments_update_lr():
+    assert SCHEDULES["inverse_time"](0.5, 2, 1) == 0.16666666666666666
+
+
+def test_the_course_sets_the_rate_after_each_epoch():
+    # model(): `learning_rate = decay(learning_rate0, i, decay_rate)` at the end of epoch i,
+    # so epoch 0 runs at lr0 and epoch e >= 1 at decay(lr0, e - 1).
+    course = learning_rates("inverse_time", 0.1, decay_rate=1.0, set_after_epoch=True)
+    assert [course(e) for e in range(4)] == [0.1, 0.1, 0.1 / 2, 0.1 / 3]
+    staircase = learning_rates("staircase", 0.1, decay_rate=1.0, interval=1000, set_after_epoch=True)
+    assert staircase(1000) == 0.1 and staircase(1001) == 0.05
+
+
+def test_by_default_epoch_e_runs_at_its_own_rate():
+    modern = learning_rates("inverse_time", 0.1, decay_rate=1.0)
+    assert [modern(e) for e in range(4)] == [0.1, 0.1 / 2, 0.1 / 3, 0.1 / 4]
+    assert learning_rates("staircase", 0.1, decay_rate=1.0, interval=1000)(1000) == 0.05
