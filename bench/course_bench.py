@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
-from hydra import compose, initialize_config_dir
+from src.config import run_config
+from src.recipe import train
 
-from src.train import train
-
-CONF = Path(__file__).resolve().parents[1] / "conf"
 PUBLISHED = {
     ("course_init", "init=zeros"): (0.5, 0.5),
     ("course_init", "init=random"): (0.83, 0.86),
@@ -39,8 +36,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for (preset, variant), published in PUBLISHED.items():
         overrides = [f"experiment={preset}", variant, "tracking=false", f"engine={args.engine}"]
-        with initialize_config_dir(str(CONF), version_base="1.3"):
-            cfg = compose("config", overrides=overrides)
+        cfg = run_config(overrides)
         result = train(cfg)
         ours = (round(result.metrics["train_accuracy"], 4), round(result.metrics["test_accuracy"], 4))
         total_train += result.seconds

@@ -17,7 +17,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from bench.iteration_bench import course_training_set
-from src.nn.fit import fit
+from src.nn.kernels import fit
 from src.nn.init import initialize
 from src.randomness import CourseRandomness
 

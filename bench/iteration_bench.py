@@ -4,8 +4,8 @@ Run by hand: ``python bench/iteration_bench.py [--iterations N]``. Both run in
 this process, single BLAS thread, on the same data and initial parameters.
 The naive loop is written the way the course notebooks write it: dict-based
 caches, a separate cost with np.log every iteration, np.int64 ReLU masks.
-"compiled" is ``fit(..., engine="compiled")`` (src/nn/compiled_gd.py, numba) as
-``src.train`` runs it for rng=modern: fresh dropout masks from the run's
+"compiled" is ``kernels.fit(..., engine="compiled")`` (src/nn/kernels/compiled.py, numba)
+as the recipe runs it for rng=modern: fresh dropout masks from the run's
 generator every iteration (the course's cached masks would flatter it); its
 compile (or cache load) happens in a warm-up call before the clock starts.
 """
@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from src.data import circles, load_mat
+from src.data.datasets import circles, load_mat
+from src.nn import kernels
 from src.nn.fit import fit
 from src.nn.init import initialize
 from src.randomness import CourseRandomness, ModernRandomness
@@ -68,22 +69,23 @@ def naive_course_loop(X, Y, params, learning_rate, num_iterations, lambd=0.0, ke
     return params
 
 
-def ours(X, Y, params, learning_rate, num_iterations, lambd=0.0, keep_prob=1.0, fast=True):
+def ours(X, Y, params, learning_rate, num_iterations, lambd=0.0, keep_prob=1.0, train=kernels.fit):
+    """Our numpy kernel (kernels.fit, engine numpy), with the course's cached masks."""
     randomness = CourseRandomness(3)
-    return fit(params, X, Y, learning_rate=learning_rate, num_iterations=num_iterations, lambd=lambd,
-               keep_prob=keep_prob, draw_masks=randomness.dropout_masks, fast=fast).params
+    return train(params, X, Y, learning_rate=learning_rate, num_iterations=num_iterations, lambd=lambd,
+                 keep_prob=keep_prob, draw_masks=randomness.dropout_masks).params
 
 
 def compiled(X, Y, params, learning_rate, num_iterations, lambd=0.0, keep_prob=1.0):
     """Our numba kernel, as rng=modern runs it (masks drawn every iteration)."""
     randomness = ModernRandomness(3)
-    return fit(params, X, Y, learning_rate=learning_rate, num_iterations=num_iterations, lambd=lambd,
-               keep_prob=keep_prob, draw_masks=randomness.dropout_masks, engine="compiled").params
+    return kernels.fit(params, X, Y, learning_rate=learning_rate, num_iterations=num_iterations, lambd=lambd,
+                       keep_prob=keep_prob, draw_masks=randomness.dropout_masks, engine="compiled").params
 
 
 def general(X, Y, params, learning_rate, num_iterations, lambd=0.0, keep_prob=1.0):
-    """Our general loop (any optimizer, batch norm, mini-batches), without the fast kernel."""
-    return ours(X, Y, params, learning_rate, num_iterations, lambd, keep_prob, fast=False)
+    """Our reference loop (any optimizer, batch norm, mini-batches): nn.fit.fit, no kernel."""
+    return ours(X, Y, params, learning_rate, num_iterations, lambd, keep_prob, train=fit)
 
 
 def flops_per_iteration(dims: list[int], m: int) -> int:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/optimizers_bench.py [--budget 10000] [--rates 0.001,0.003,...] [overrides...]
 
-The race of ``src/studies/optimizers.py`` (the pipeline's ``optimizers`` stage,
+The race of ``src/pipeline/optimizer_race.py`` (the pipeline's ``optimizer_race`` stage,
 section (f) of reports/report.md), with the wall time the report leaves out:
 the seconds each optimizer took at its best rate to reach the target (the cost
 is computed every epoch, so the times include it). Default settings: params.yaml
@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from src.studies.common import settings  # noqa: E402
-from src.studies.optimizers import run  # noqa: E402
+from src.pipeline.common import settings  # noqa: E402
+from src.pipeline.optimizer_race import run  # noqa: E402
 
 
 def main() -> None:

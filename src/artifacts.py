@@ -10,39 +10,37 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
 
+from .errors import InputError
 from .io import atomic_path, atomic_write_json, atomic_write_npz, atomic_write_text
 
 
-def run_name(cfg: DictConfig) -> str:
-    """Readable and unique within a sweep, e.g. ``he-l2=0.7-kp=1.0``."""
-    return f"{cfg.init}-l2={cfg.lambd}-kp={cfg.keep_prob}"
+def title(run) -> str:
+    """The figures' title, e.g. ``he-l2=0.7-kp=1.0``."""
+    return f"{run.init}-l2={run.lambd}-kp={run.keep_prob}"
 
 
-def write(result, cfg: DictConfig, directory: str | Path) -> Path:
+def write(result, run, directory: str | Path) -> Path:
+    """``result`` of the run configured by ``run`` (a RunConfig) into ``directory``."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     atomic_write_json(directory / "metrics.json", {k: round(float(v), 12) for k, v in result.metrics.items()})
     lines = ["step,cost"] + [f"{s},{c!r}" for s, c in zip(result.cost_steps, result.costs)]
     atomic_write_text(directory / "costs.csv", "\n".join(lines) + "\n")
     atomic_write_npz(directory / "params.npz", **{k: np.asarray(v) for k, v in result.params.items()})
-    atomic_write_text(directory / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    atomic_write_text(directory / "config.yaml", run.to_yaml())
     from . import plots  # matplotlib only when figures are drawn
 
-    title = run_name(cfg)
-    plots.cost_curve(result.cost_steps, result.costs, directory / "cost.png", title)
+    plots.cost_curve(result.cost_steps, result.costs, directory / "cost.png", title(run))
     train = result.dataset.train
     if train.X.shape[0] == 2:
-        plots.decision_boundary(result.params, train.X, train.Y, directory / "boundary.png", title)
+        plots.decision_boundary(result.params, train.X, train.Y, directory / "boundary.png", title(run))
     return directory
 
 
 def prepare(directory: str | Path) -> Path:
     """Create the output directory and prove it writable before any training,
     so a bad ``out_dir`` fails fast, naming the key, with nothing written."""
-    from .errors import InputError
-
     directory = Path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)

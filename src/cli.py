@@ -12,7 +12,7 @@ from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
 from .errors import InputError
-from .nn.fit import DivergedError
+from .nn.errors import DivergedError
 
 EXPECTED = (InputError, DivergedError, HydraException, OmegaConfBaseException, OSError)
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import hashlib
 import logging
 import os
 import subprocess
@@ -37,10 +36,10 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from .artifacts import run_name
+from . import PROJECT_ROOT
+from .artifacts import title
 from .errors import InputError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_EXPERIMENT = "improving-dnn"
 PARENT_RUN_ENV = "IMPROVING_DNN_PARENT_RUN_ID"
 PARENT_TAG = "mlflow.parentRunId"
@@ -63,7 +62,7 @@ def experiment_name() -> str:
 
 
 def enabled(cfg: DictConfig) -> bool:
-    return bool(cfg.get("tracking", True))
+    return bool(cfg.tracking)
 
 
 def sqlite_file(uri: str) -> Path | None:
@@ -165,29 +164,6 @@ def run_params(cfg: DictConfig) -> dict[str, str]:
     return params
 
 
-def dataset_hash(dataset) -> str:
-    """sha256 of the arrays the model was trained and evaluated on."""
-    digest = hashlib.sha256()
-    for name, split in sorted(dataset.splits.items()):
-        for array in (split.X, split.Y):
-            digest.update(f"{name}{array.shape}{array.dtype}".encode())
-            digest.update(array.tobytes())
-    return digest.hexdigest()
-
-
-def gradcheck_difference(cfg: DictConfig, result, max_examples: int = 64) -> float:
-    """The at-init gradient-check difference of the run's model.
-
-    Cheap on purpose: the initial weights, at most ``max_examples`` training
-    examples, and no dropout (random masks would make the cost non-deterministic).
-    """
-    from .gradcheck import check_model  # here: src.gradcheck imports src.train, which imports this module
-
-    train = result.dataset.train
-    check = check_model(result.initial_params, train.X[:, :max_examples], train.Y[:, :max_examples], cfg.lambd)
-    return float(check.difference)
-
-
 def _sweep_job() -> tuple[str, int] | None:
     """(sweep id, job number) inside a Hydra multirun job, else None."""
     if not HydraConfig.initialized():
@@ -232,18 +208,23 @@ class Run:
             self._costs = []
         self._last_flush = time.monotonic()
 
-    def log_result(self, cfg: DictConfig, result, out_dir: str | Path) -> None:
+    def log_result(self, result, out_dir: str | Path, gradcheck=None) -> None:
+        """The run's metrics, diagnosis tags and dataset digest, the at-init gradient
+        check it was given (difference and verdict), and its directory as artifacts."""
         from mlflow.entities import Metric, Param, RunTag
 
         self.flush()
         now = int(time.time() * 1000)
-        metrics = {**result.metrics, "train_seconds": result.seconds,
-                   "gradcheck_difference": gradcheck_difference(cfg, result)}
+        metrics = {**result.metrics, "train_seconds": result.seconds}
+        tags = dict(result.tags)  # e.g. the diagnosis
+        if gradcheck is not None:
+            metrics["gradcheck_difference"] = gradcheck.difference
+            tags["gradcheck_verdict"] = gradcheck.verdict
         self.client.log_batch(
             self.run_id,
             metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
-            params=[Param("dataset_hash", dataset_hash(result.dataset))],
-            tags=[RunTag(k, str(v)) for k, v in result.tags.items()],  # e.g. the diagnosis
+            params=[Param("dataset_hash", result.dataset.digest())],
+            tags=[RunTag(k, str(v)) for k, v in tags.items()],
         )
         self.client.log_artifacts(self.run_id, str(out_dir))
 
@@ -254,7 +235,7 @@ class NullRun:
     def log_cost(self, step: int, value: float) -> None:
         pass
 
-    def log_result(self, cfg: DictConfig, result, out_dir) -> None:
+    def log_result(self, result, out_dir, gradcheck=None) -> None:
         pass
 
 
@@ -276,7 +257,7 @@ def start(cfg: DictConfig):
         parent = find_parent(client, experiment_id, sweep_id)
         if parent:
             tags[PARENT_TAG] = parent
-    info = client.create_run(experiment_id, run_name=run_name(cfg), tags=tags).info
+    info = client.create_run(experiment_id, run_name=title(cfg), tags=tags).info
     run = Run(client, info.run_id)
     try:
         client.log_batch(info.run_id, params=[Param(k, v[:6000]) for k, v in run_params(cfg).items()])

@@ -46,14 +46,13 @@ def test_one_seed_has_no_std_and_no_metrics_is_an_error():
 def test_five_seeds_of_course_init_he_on_modern_rng():
     from hydra import compose, initialize_config_dir
 
-    from src.train import train
+    from src.config import CONF_DIR, run_config
+    from src.recipe import train
 
-    from .test_config_compose import CONF
-
-    with initialize_config_dir(str(CONF), version_base="1.3"):
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         base = compose("config", ["experiment=multi_seed"], return_hydra_config=True)
-        seeds = [int(s) for s in base.hydra.sweeper.params.seed.split(",")]
-        cfgs = [compose("config", ["experiment=multi_seed", "tracking=false", f"seed={s}"]) for s in seeds]
+    seeds = [int(s) for s in base.hydra.sweeper.params.seed.split(",")]
+    cfgs = [run_config(["experiment=multi_seed", f"seed={s}"]) for s in seeds]
     assert seeds == [1, 2, 3, 4, 5] and base.rng == "modern" and base.init == "he" and base.num_iterations == 15000
     rows = [{"init": c.init, "rng": c.rng, "seed": c.seed, **train(c).metrics} for c in cfgs]
     table = aggregate(pd.DataFrame(rows), metrics=["train_accuracy", "test_accuracy"], params=["init", "rng"])

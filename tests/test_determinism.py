@@ -9,16 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
-
-from src.train import train
+from src.config import run_config
+from src.recipe import train
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def config(*overrides: str):
-    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
-        return compose("config", overrides=list(overrides))
+    return run_config(list(overrides))
 
 
 @pytest.mark.parametrize("rng", ["modern", "course"])

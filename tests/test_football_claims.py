@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from src.studies import batchnorm, early_stopping, optimizers
+from src.pipeline import batchnorm_rates as batchnorm, early_stopping, optimizer_race as optimizers
 
 pytestmark = pytest.mark.slow
 

@@ -1,9 +1,10 @@
 """The training loop: epochs x mini-batches, any update rule, optional early stopping.
 
-With the defaults (``optimizer="gd"``, full batch, no decay, no early stopping)
-it is the course's full-batch gradient descent, bit for bit: one epoch is one
-iteration, and the cost recorded at iteration i is the one of the forward pass
-that gradient step is taken from.
+The readable reference for every case. With the defaults (``optimizer="gd"``,
+full batch, no decay, no early stopping) it is the course's full-batch gradient
+descent, bit for bit: one epoch is one iteration, and the cost recorded at
+iteration i is the one of the forward pass that gradient step is taken from.
+Faster kernels for that case live in ``kernels/`` and equal this loop (tests).
 """
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from typing import Callable
 import numpy as np
 
 from .batchnorm import MOMENTUM
-from .fast_gd import FullBatchGD
-from .model import backward, cost, forward, has_batch_norm, layer_dims, num_layers, trainable, update_running_stats
+from .errors import DivergedError
+from .model import backward, cost, forward, layer_dims, trainable, update_running_stats
 from .optimizers import OPTIMIZERS, Optimizer
 
 Params = dict[str, np.ndarray]
@@ -22,23 +23,6 @@ Params = dict[str, np.ndarray]
 MaskSource = Callable[[list[tuple[int, int]], float], list[np.ndarray]]
 # shuffle(epoch, m) -> a permutation of range(m), the order of that epoch's examples
 Shuffle = Callable[[int, int], np.ndarray]
-# Kernels of the course's case: numpy (FullBatchGD, the course's bits) or compiled (numba).
-ENGINES = ("numpy", "compiled")
-
-
-class DivergedError(ArithmeticError):
-    """The cost became NaN or infinite."""
-
-    def __init__(self, iteration: int, value: float):
-        super().__init__(
-            f"cost is {value} at iteration {iteration}: training diverged; "
-            "try a lower learning_rate"
-        )
-        self.iteration, self.value = iteration, value
-
-    def __reduce__(self):
-        # Sweep workers send exceptions back pickled; rebuild from our own arguments.
-        return type(self), (self.iteration, self.value)
 
 
 @dataclass(frozen=True)
@@ -63,6 +47,26 @@ class FitResult:
     stopped_early: bool = False
     score_steps: list[int] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
+
+
+def recorded(epoch: int, cost_every: int, num_iterations: int) -> bool:
+    """Whether epoch's cost is recorded: every ``cost_every``-th epoch and the last one."""
+    return epoch % cost_every == 0 or epoch == num_iterations - 1
+
+
+class CostLog:
+    """Records costs into a FitResult (and ``on_cost``); a NaN or inf cost raises DivergedError."""
+
+    def __init__(self, result: FitResult, on_cost: Callable[[int, float], None] | None = None):
+        self.result, self.on_cost = result, on_cost
+
+    def __call__(self, epoch: int, value: float) -> None:
+        if not np.isfinite(value):
+            raise DivergedError(epoch, value)
+        self.result.cost_steps.append(epoch)
+        self.result.costs.append(value)
+        if self.on_cost is not None:
+            self.on_cost(epoch, value)
 
 
 def batches(m: int, batch_size: int | None, order: np.ndarray | None):
@@ -94,8 +98,6 @@ def fit(
     lr_schedule: Callable[[int], float] | None = None,
     early_stopping: EarlyStopping | None = None,
     bn_momentum: float = MOMENTUM,
-    fast: bool = True,
-    engine: str = "numpy",
 ) -> FitResult:
     """Train ``params`` (a copy; the input is left untouched) for ``num_iterations`` epochs.
 
@@ -111,16 +113,7 @@ def fit(
     A batch-norm model trains on each batch's statistics; after every step its
     running mean and variance (used for prediction) move towards them with
     weight ``1 - bn_momentum``.
-
-    The course's case (plain gd, full batch, sigmoid output, no batch norm, no
-    early stopping) runs on ``FullBatchGD``'s preallocated buffers, with
-    bit-identical results; ``fast=False`` forces the general loop.
-    ``engine="compiled"`` runs that case on the numba kernel instead
-    (``CompiledGD``, several times faster, equal to ~1e-14 but not bit for bit);
-    other cases ignore it.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     params = {k: v.copy() for k, v in params.items()}
     use_dropout = keep_prob < 1.0
     if use_dropout and draw_masks is None:
@@ -134,46 +127,11 @@ def fit(
     hidden = layer_dims(params)[1:-1]
     state = opt.init(trainable(params))  # batch norm's running statistics are not trained
     result = FitResult(params)
+    record = CostLog(result, on_cost)
     stopper = _Stopper(early_stopping, params) if early_stopping and early_stopping.patience > 0 else None
 
     def masks_for(columns: int):
         return draw_masks([(n, columns) for n in hidden], keep_prob) if use_dropout else None
-
-    def record(epoch: int, value: float) -> None:
-        if not np.isfinite(value):
-            raise DivergedError(epoch, value)
-        result.cost_steps.append(epoch)
-        result.costs.append(value)
-        if on_cost is not None:
-            on_cost(epoch, value)
-
-    plain = (opt.name == "gd" and not options and not mini and stopper is None
-             and not has_batch_norm(params) and params[f"W{num_layers(params)}"].shape[0] == 1)
-    if fast and plain:
-        if engine == "compiled":
-            from .compiled_gd import CompiledGD  # imports numba (~0.3 s) only when used
-
-            kernel = CompiledGD(params, X, Y, lambd, keep_prob)
-        else:
-            kernel = FullBatchGD(params, X, Y, lambd, keep_prob)
-        if engine == "compiled" and not use_dropout:
-            # Nothing to draw between iterations: one kernel call per stretch from
-            # one recorded cost to the next (the stretch's first iteration records).
-            recorded = list(range(0, num_iterations, cost_every))
-            if recorded and recorded[-1] != num_iterations - 1:
-                recorded.append(num_iterations - 1)
-            for epoch, end in zip(recorded, recorded[1:] + [num_iterations]):
-                rates = [learning_rate if lr_schedule is None else lr_schedule(e) for e in range(epoch, end)]
-                record(epoch, kernel.run(np.array(rates, dtype=np.float64), want_cost=True))
-        else:
-            for epoch in range(num_iterations):
-                lr = learning_rate if lr_schedule is None else lr_schedule(epoch)
-                recording = epoch % cost_every == 0 or epoch == num_iterations - 1
-                value = kernel.step(lr, masks_for(m), recording)
-                if recording:
-                    record(epoch, value)
-        result.params = kernel.params()
-        return result
 
     for epoch in range(num_iterations):
         if stopper is not None and epoch % stopper.every == 0 and stopper.stop(epoch, params):
@@ -182,7 +140,7 @@ def fit(
             result.stopped_early = True
             break
         lr = learning_rate if lr_schedule is None else lr_schedule(epoch)
-        recording = epoch % cost_every == 0 or epoch == num_iterations - 1
+        recording = recorded(epoch, cost_every, num_iterations)
         order = shuffle(epoch, m) if mini else None
         epoch_cost = 0.0
         for columns in batches(m, batch_size, order):

@@ -23,12 +23,17 @@ def cross_entropy_backward(ZL: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return (sigmoid(ZL) - Y) / Y.shape[1]
 
 
+def l2_penalty(squares, lambd: float, m: int):
+    """lambd / (2m) * squares, where squares = sum_l ||W_l||_F^2 (a number, or an array of them)."""
+    return lambd / (2 * m) * squares
+
+
 def l2_cost(params: dict[str, np.ndarray], lambd: float, m: int) -> float:
-    """lambd / (2m) * sum_l ||W_l||_F^2 (biases are not penalised)."""
+    """The L2 term of the cost: l2_penalty of the W's (biases are not penalised)."""
     if lambd == 0:
         return 0.0
     squares = sum(np.sum(np.square(W)) for name, W in params.items() if name.startswith("W"))
-    return float(lambd / (2 * m) * squares)
+    return float(l2_penalty(squares, lambd, m))
 
 
 def l2_grad(W: np.ndarray, lambd: float, m: int) -> np.ndarray:

@@ -80,12 +80,12 @@ def test_running_average_converges_to_the_batch_statistics():
     np.testing.assert_allclose(update_running(np.zeros((1, 1)), np.ones((1, 1)), 0.9), [[0.1]])
 
 
-# --- batch norm in the network (src/nn/model.py, fit.py, gradcheck.py) ------------------
+# --- batch norm in the network (src/nn/model.py, fit.py, network_check.py) ------------------
 
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from src import data  # noqa: E402
-from src.gradcheck import check_model  # noqa: E402
+from src.data import datasets  # noqa: E402
+from src.nn.network_check import check_model  # noqa: E402
 from src.nn import model  # noqa: E402
 from src.nn.fit import fit  # noqa: E402
 from src.nn.init import INITIALIZERS, initialize  # noqa: E402
@@ -123,7 +123,7 @@ def test_batch_norm_model_passes_the_gradient_check(scheme, classes):
         params[f"beta{l}"] = 0.5 * rng.standard_normal(params[f"beta{l}"].shape)
     for lambd in (0.0, 0.7):
         result = check_model(params, X, Y, lambd)
-        assert result.passed, result.to_text()
+        assert result.passed, result.to_dict()
         assert set(result.per_param) == set(model.trainable(params))
         assert max(result.per_param.values()) < 2e-7
 
@@ -136,15 +136,15 @@ def test_batch_norm_gradient_check_finds_a_planted_gamma_bug():
 
 
 def test_gradient_check_on_digits_after_training():
-    d = data.digits()
+    d = datasets.digits()
     X, Y = d.train.X[:, :100] / 16.0, d.train.Y[:, :100]
     params = fit(_bn_net([64, 16, 16, 10]), X, Y, learning_rate=0.5, num_iterations=50).params
     result = check_model(params, X, Y, 0.1)
-    assert result.passed, result.to_text()
+    assert result.passed, result.to_dict()
 
 
 def _trained_digits_bn(iterations=150, **options):
-    d = data.digits()
+    d = datasets.digits()
     mean, std = d.train.X.mean(axis=1, keepdims=True), d.train.X.std(axis=1, keepdims=True) + 1e-8
     X = (d.train.X - mean) / std
     with threadpool_limits(1):  # tiny matrices: BLAS threads only contend
@@ -198,7 +198,7 @@ def test_update_running_stats_is_the_exponentially_weighted_average():
 
 @pytest.mark.parametrize("optimizer", ["gd", "momentum", "rmsprop", "adam"])
 def test_batch_norm_trains_with_every_optimizer_mini_batches_l2_and_dropout(optimizer):
-    d = data.spiral()
+    d = datasets.spiral()
     randomness = ModernRandomness(1)
     lr = 0.5 if optimizer in ("gd", "momentum") else 0.01
     result = fit(

@@ -3,7 +3,7 @@ import warnings
 import numpy as np
 import pytest
 
-from src.data import circles
+from src.data.datasets import circles
 from src.nn.fit import DivergedError, fit
 from src.nn.init import initialize
 from src.nn.model import accuracy

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from src.data import circles
+from src.data.datasets import circles
 from src.nn.init import initialize
 from src.nn.model import backward, cost, forward
 from src.nn.optimizers import OPTIMIZERS, bias_corrected, ewma
@@ -79,18 +79,6 @@ def test_updates_leave_their_inputs_alone():
         assert np.array_equal(params["W1"], W) and np.array_equal(grads["W1"], G), name
         if "t" in state:
             assert state["t"] == 0
-
-
-def test_defaults_match_the_config_group():
-    from pathlib import Path
-
-    import yaml
-
-    conf = Path(__file__).resolve().parents[2] / "conf" / "optimizer"
-    for name, opt in OPTIMIZERS.items():
-        values = yaml.safe_load((conf / f"{name}.yaml").read_text())
-        assert values.pop("name") == name
-        assert {k: float(v) for k, v in values.items()} == opt.hyper
 
 
 def numeric_grads(cost_fn, params, eps=1e-6):

@@ -71,8 +71,8 @@ def test_two_classes_reduce_to_the_sigmoid_loss():
 
 # --- the softmax model (src/nn/model.py) ---------------------------------------------
 
-from src import data  # noqa: E402
-from src.gradcheck import check_model  # noqa: E402
+from src.data import datasets  # noqa: E402
+from src.nn.network_check import check_model  # noqa: E402
 from src.nn import model  # noqa: E402
 from src.nn.fit import fit  # noqa: E402
 from src.nn.init import INITIALIZERS, initialize  # noqa: E402
@@ -80,7 +80,7 @@ from src.randomness import ModernRandomness  # noqa: E402
 
 
 def _moons():
-    d = data.moons(n_train=200, n_dev=10, n_test=200)
+    d = datasets.moons(n_train=200, n_dev=10, n_test=200)
     return d.train.X, d.train.Y, d.test.X, d.test.Y
 
 
@@ -118,10 +118,10 @@ def test_two_class_softmax_model_equals_the_sigmoid_model_exactly():
 
 def test_trained_softmax_and_sigmoid_predict_alike(tmp_path):
     """Both trained by train() on the same data and seed (output=softmax vs auto)."""
+    from src.recipe import train
     from tests.test_digits import compose
 
-    overrides = ["dataset=moons", "layers=[10,5]", "learning_rate=0.3", "num_iterations=2000", "seed=3", "tracking=false"]
-    from src.train import train
+    overrides = ["dataset=moons", "layers=[10,5]", "learning_rate=0.3", "num_iterations=2000", "seed=3"]
 
     sig = train(compose(overrides))
     soft = train(compose([*overrides, "output=softmax"]))
@@ -144,7 +144,7 @@ def test_softmax_model_passes_the_gradient_check(scheme, lambd):
             params[name] = rng.standard_normal(params[name].shape) * 0.5
     for vectorised in (False, True):
         result = check_model(params, X, Y, lambd, vectorised=vectorised)
-        assert result.passed, result.to_text()
+        assert result.passed, result.to_dict()
 
 
 def test_one_hot_labels_give_the_same_cost_and_gradients():
@@ -161,7 +161,7 @@ def test_one_hot_labels_give_the_same_cost_and_gradients():
 
 @pytest.mark.parametrize("optimizer", ["gd", "momentum", "rmsprop", "adam"])
 def test_softmax_trains_with_every_optimizer_l2_and_dropout(optimizer):
-    d = data.spiral()
+    d = datasets.spiral()
     params = initialize([2, 20, 10, 3], "he", ModernRandomness(0).normal)
     randomness = ModernRandomness(1)
     lr = 0.5 if optimizer in ("gd", "momentum") else 0.01

@@ -1,0 +1,167 @@
+"""The report's pure parts: diagnosis, course tables, matrix tables, rendering."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from src.pipeline import report
+from src.pipeline.tables import md
+from src.pipeline.common import Variant, variants
+
+PARAMS = {
+    "datasets": ["football"],
+    "train": {"inits": ["he"], "lambd": 0.7, "keep_prob": 0.86, "layers": "[20,3]", "learning_rate": 0.1, "num_iterations": 10, "seed": 3, "rng": "modern"},
+    "course": {"mat_path": "data/course/data.mat", "optimization": {name: f"optimizer={name}" for name in report.PUBLISHED_OPTIMIZATION}},
+    "report": {"bias_threshold": 0.05, "variance_threshold": 0.05, "bayes_error": {"football": 0.1}},
+}
+
+
+@pytest.mark.parametrize(
+    "train, dev, expected",
+    [
+        (0.99, 0.89, "high variance (overfits)"),  # the lecture's 1% / 11%
+        (0.85, 0.84, "high bias (underfits)"),  # 15% / 16%
+        (0.85, 0.70, "high bias + high variance"),  # 15% / 30%
+        (0.995, 0.99, "low bias, low variance"),  # 0.5% / 1%
+        (0.95, 0.90, "low bias, low variance"),  # exactly at both thresholds: not above
+    ],
+)
+def test_diagnose_reads_the_lecture_examples(train, dev, expected):
+    assert report.diagnose(train, dev) == expected
+
+
+def test_diagnose_uses_the_bayes_error():
+    assert report.diagnose(0.85, 0.84) == "high bias (underfits)"
+    assert report.diagnose(0.85, 0.84, bayes_error=0.15) == "low bias, low variance"
+
+
+def test_diagnose_thresholds_are_parameters():
+    assert report.diagnose(0.97, 0.94, variance_threshold=0.02) == "high variance (overfits)"
+    assert report.diagnose(0.97, 0.94, bias_threshold=0.01) == "high bias (underfits)"
+
+
+def test_course_tables_compare_to_four_decimals():
+    ok = {"zeros": (0.5, 0.5), "random": (0.83, 0.86), "he": (0.993333333333, 0.96)}
+    table = report.course_init_table({k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in ok.items()})
+    assert list(table["match to 4 decimals"]) == ["yes", "yes", "yes"]
+    off = {**ok, "he": (0.99, 0.96)}
+    table = report.course_init_table({k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in off.items()})
+    assert list(table["match to 4 decimals"]) == ["yes", "yes", "NO"]
+
+
+def run_metrics(train, dev, test=0.8, cost=0.1):
+    return {"train_accuracy": train, "dev_accuracy": dev, "test_accuracy": test, "final_cost": cost}
+
+
+def football_runs():
+    vs = variants(PARAMS)
+    numbers = {"baseline": (0.96, 0.745), "L2": (0.90, 0.81), "dropout": (0.87, 0.87), "L2+dropout": (0.87, 0.85)}
+    return [(v, run_metrics(*numbers[v.regularisation])) for v in vs]
+
+
+def test_variants_mirror_the_dvc_matrix():
+    names = [v.name for v in variants(PARAMS)]
+    assert names == ["he-l2_0.0-kp_1.0", "he-l2_0.0-kp_0.86", "he-l2_0.7-kp_1.0", "he-l2_0.7-kp_0.86"]
+    assert [v.regularisation for v in variants(PARAMS)] == ["baseline", "dropout", "L2", "L2+dropout"]
+    assert Variant("moons", "he", 0.0, 1.0).directory().as_posix() == "models/moons/he-l2_0.0-kp_1.0"
+
+
+def test_matrix_table_diagnoses_each_row():
+    table = report.matrix_table(football_runs(), 0.05, 0.05, bayes_error=0.1)
+    rows = {r["regularisation"]: r for r in table.to_dict("records")}
+    assert rows["baseline"]["diagnosis"] == "high variance (overfits)"
+    assert rows["baseline"]["gap"] == pytest.approx(0.215)
+    assert rows["dropout"]["diagnosis"] == "low bias, low variance"
+    assert rows["L2"]["diagnosis"] == "high variance (overfits)"  # gap 0.09
+
+
+def test_matrix_table_falls_back_to_test_without_a_dev_split():
+    v = Variant("circles", "he", 0.0, 1.0)
+    table = report.matrix_table([(v, {"train_accuracy": 1.0, "test_accuracy": 0.94, "final_cost": 0.01})], 0.05, 0.05)
+    row = table.iloc[0]
+    assert row["dev"] is None and row["gap"] == pytest.approx(0.06)
+    assert row["diagnosis"] == "high variance (overfits)"
+    # in the report a missing dev accuracy reads "–", not "nan"
+    line = md(table).splitlines()[2]
+    assert "| –" in line and "nan" not in line
+
+
+def test_gap_table_and_regularisation_note():
+    matrix = report.matrix_table(football_runs(), 0.05, 0.05)
+    gaps = report.gap_table(matrix)
+    assert list(gaps.columns) == ["init", "baseline", "L2", "dropout", "L2+dropout"]
+    note = "\n".join(report._regularisation_note("football", matrix, 0.05))
+    assert "baseline overfits (gap 0.215)" in note and "all narrow it" in note
+
+
+def gradcheck_point(difference, verdict="pass", why="difference below the threshold"):
+    return {"difference": difference, "passed": verdict == "pass", "verdict": verdict, "why": why,
+            "flagged": ["W1"] if verdict == "fail" else []}
+
+
+def test_gradcheck_counts_and_notes_read_the_stages_verdicts():
+    checks = {
+        "he": {"lambd": 0.0, "init": gradcheck_point(1e-8), "trained": gradcheck_point(1e-8)},
+        "tiny": {"lambd": 0.0, "init": gradcheck_point(1e-8), "trained": gradcheck_point(1e-3, "rounding", "inconclusive: ...")},
+        "real": {"lambd": 0.0, "init": gradcheck_point(0.3, "fail", "a gradient is wrong: W1"), "trained": gradcheck_point(1e-8)},
+    }
+    notes = report.gradcheck_notes(checks)
+    assert notes == ["- tiny trained: rounding: inconclusive: ....", "- real at init: fail: a gradient is wrong: W1."]
+    table = report.gradcheck_table(checks)
+    assert list(table["verdict (trained)"]) == ["pass", "rounding", "pass"]
+    assert list(table["failed arrays"]) == ["-", "-", "W1"]
+    text = render_with(checks)
+    assert "### football (4 passed, 1 inconclusive (rounding), 1 failed; [per-parameter tables]" in text
+
+
+PUBLISHED_WEEK2 = {  # the optimization notebook: train accuracy, cost after epoch 4000
+    "gd": (0.7167, 0.573367), "momentum": (0.7167, 0.573444), "adam": (0.9433, 0.136066),
+    "gd_inverse_time": (0.6533, 0.655486), "gd_staircase": (0.9433, 0.117512),
+    "momentum_staircase": (0.9533, 0.123218), "adam_staircase": (0.9400, 0.128361),
+}
+
+
+def render(optimization=None):
+    course_init = {k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_INIT.items()}
+    regularization = {k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_REGULARIZATION.items()}
+    if optimization is None:
+        optimization = {k: {"train_accuracy": a, "cost": c} for k, (a, c) in PUBLISHED_WEEK2.items()}
+    checks = {"football": {v.name: {"lambd": v.lambd, "init": gradcheck_point(1e-8), "trained": gradcheck_point(1e-8)} for v, _ in football_runs()}}
+    return render_with(checks["football"], optimization)
+
+
+def render_with(checks, optimization=None):
+    course_init = {k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_INIT.items()}
+    regularization = {k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_REGULARIZATION.items()}
+    if optimization is None:
+        optimization = {k: {"train_accuracy": a, "cost": c} for k, (a, c) in PUBLISHED_WEEK2.items()}
+    checks = {"football": checks}
+    return report.render(PARAMS, course_init, {"status": "ok", "mat_path": "x.mat", "sha256": "ab" * 32, "runs": regularization},
+                         optimization, {"football": football_runs()}, checks)
+
+
+def test_published_week2_figures_are_the_notebooks():
+    assert report.PUBLISHED_OPTIMIZATION == PUBLISHED_WEEK2
+
+
+def test_render_has_all_three_course_tables():
+    text = render()
+    assert "| lambd=0.7 " in text and "### Optimization (week 2" in text
+    assert len(re.findall(r"\| yes +\|", text)) == 3 + 3 + 7
+    assert "| `optimizer=adam_staircase` " in text and "| 0.128361 " in text
+    assert "[boundary](../models/football/he-l2_0.0-kp_1.0/boundary.png)" in text
+
+
+def test_week2_table_flags_a_cost_off_in_the_sixth_decimal():
+    optimization = {k: {"train_accuracy": a, "cost": c} for k, (a, c) in PUBLISHED_WEEK2.items()}
+    optimization["adam"] = {"train_accuracy": 0.9433333, "cost": 0.136068}
+    table = report.course_optimization_table(optimization, PARAMS["course"]["optimization"])
+    assert list(table["match"]) == ["yes", "yes", "NO", "yes", "yes", "yes", "yes"]
+
+
+def test_cost_at_reads_the_recorded_epoch(tmp_path):
+    (tmp_path / "costs.csv").write_text("step,cost\n0,0.7\n4000,0.1360661615397438\n4999,0.13\n")
+    assert report.cost_at(tmp_path / "costs.csv", 4000) == 0.1360661615397438
+    with pytest.raises(report.InputError, match="no cost at epoch 1000"):
+        report.cost_at(tmp_path / "costs.csv", 1000)
