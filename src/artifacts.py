@@ -1,8 +1,8 @@
 """What one training run writes to its output directory.
 
 Only deterministic content, so a rerun with the same config hashes the same:
-``metrics.json``, ``costs.csv``, ``params.npz``, ``config.yaml`` and, for 2D
-data, ``boundary.png`` and ``cost.png``. The pipeline declares these as DVC
+``metrics.json``, ``tags.json`` (the diagnosis, as MLflow tags it), ``costs.csv``,
+``params.npz``, ``config.yaml``, ``cost.png`` and, for 2D data, ``boundary.png``. The pipeline declares these as DVC
 outputs; tracking logs the same directory as MLflow artifacts.
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ def write(result, run, directory: str | Path) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     atomic_write_json(directory / "metrics.json", {k: round(float(v), 12) for k, v in result.metrics.items()})
+    atomic_write_json(directory / "tags.json", result.tags)
     lines = ["step,cost"] + [f"{s},{c!r}" for s, c in zip(result.cost_steps, result.costs)]
     atomic_write_text(directory / "costs.csv", "\n".join(lines) + "\n")
     atomic_write_npz(directory / "params.npz", **{k: np.asarray(v) for k, v in result.params.items()})

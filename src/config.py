@@ -94,7 +94,7 @@ class RunConfig:
     lr_decay: LrDecay = field(default_factory=LrDecay)
     early_stopping: EarlyStopping = field(default_factory=EarlyStopping)
     augment: Augment = field(default_factory=Augment)
-    bayes_error: float = 0.0          # estimate of the best achievable error, for the bias/variance diagnosis
+    bayes_error: float | None = None  # the best achievable error (bias/variance diagnosis); None = the dataset's own
     out_dir: str | None = None        # where run outputs go; None = Hydra's run dir
     tracking: bool = True             # log the run to MLflow (src/tracking.py); false = no MLflow at all
     dataset: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({"name": "circles"}))  # a conf/dataset/ entry
@@ -203,9 +203,9 @@ def _parse(values: Mapping) -> RunConfig:
     bn_epsilon = _number(get("bn_epsilon"), "bn_epsilon")
     if not bn_epsilon > 0:
         raise InputError(f"bn_epsilon: must be > 0, got {get('bn_epsilon')}")
-    bayes_error = _number(get("bayes_error"), "bayes_error")
-    if not 0 <= bayes_error < 1:
-        raise InputError(f"bayes_error: must be in [0, 1), got {get('bayes_error')}")
+    bayes_error = get("bayes_error")
+    if bayes_error is not None and not 0 <= _number(bayes_error, "bayes_error") < 1:
+        raise InputError(f"bayes_error: must be in [0, 1) or null, got {bayes_error}")
     dataset = _section(values, "dataset") or dict(defaults.dataset)
     if "name" not in dataset:
         raise InputError("dataset: the group needs a name (choose a conf/dataset/ entry, e.g. dataset=circles)")
@@ -231,7 +231,7 @@ def _parse(values: Mapping) -> RunConfig:
         lr_decay=_lr_decay(_section(values, "lr_decay")),
         early_stopping=_early_stopping(_section(values, "early_stopping")),
         augment=_augment(_section(values, "augment")),
-        bayes_error=bayes_error,
+        bayes_error=None if bayes_error is None else float(bayes_error),
         out_dir=None if out_dir is None else str(out_dir),
         tracking=_boolean(get("tracking"), "tracking"),
         dataset=MappingProxyType(dataset),

@@ -133,7 +133,8 @@ def fit_options(run: RunConfig, dataset: datasets.Dataset, randomness) -> dict:
 
 def train(run: RunConfig, on_cost=None) -> RunResult:
     """Train the configured network; its metrics (accuracy per split, final cost, the
-    diagnosis's avoidable bias and variance) and the diagnosis's labels as tags."""
+    diagnosis's avoidable bias and variance) and, as tags, the bias/variance diagnosis,
+    made here once, against ``bayes_error`` (by default the dataset's own)."""
     dataset = load_dataset(run)
     randomness = make_randomness(run.rng, run.seed, run.shuffle_seed)
     initial = initial_params(run, dataset, randomness)
@@ -152,9 +153,11 @@ def train(run: RunConfig, on_cost=None) -> RunResult:
     if fit_train is not dataset.train:
         metrics["train_examples_augmented"] = fit_train.X.shape[1]
     held_out = "dev" if dataset.dev is not None else "test"
-    found = diagnose_accuracy(metrics["train_accuracy"], metrics[f"{held_out}_accuracy"], run.bayes_error)
+    bayes_error = dataset.bayes_error if run.bayes_error is None else run.bayes_error
+    found = diagnose_accuracy(metrics["train_accuracy"], metrics[f"{held_out}_accuracy"], bayes_error)
     metrics["avoidable_bias"], metrics["variance"] = found["avoidable_bias"], found["variance"]
-    tags = {"diagnosis": found["diagnosis"], "next_step": found["next_step"], "diagnosis_split": held_out}
+    tags = {"diagnosis": found["diagnosis"], "next_step": found["next_step"], "diagnosis_split": held_out,
+            "bayes_error": repr(bayes_error)}
     return RunResult(fitted.params, initial, dataset, fitted.cost_steps, fitted.costs, metrics, seconds, tags)
 
 

@@ -3,7 +3,8 @@
 The copy holds what git would commit (tracked and untracked-but-not-ignored
 files), in a fresh git repository, so nothing of this checkout's data/, models/,
 reports/ or MLflow store leaks in. The matrix is cut to football x he (4 runs)
-and MLflow is off to keep it near a minute; the course tables run in full.
+and the studies to small grids; the course tables run in full, and every run is
+tracked in a store of the copy's own.
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def project(tmp_path_factory):
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["datasets"] = ["football"]
     params["generate"] = {"football": params["generate"]["football"]}
-    params["train"].update(inits=["he"], tracking=False)
+    params["train"].update(inits=["he"], tracking=True)
     # The studies on small grids: the same stages and report sections, seconds instead of a minute.
     studies = params["studies"]
     studies["optimizers"].update(budget=300, rates=[0.01, 0.3])
@@ -64,6 +65,7 @@ def project(tmp_path_factory):
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # dvc's `python` is ours
         "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.com",
         "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.com",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{root.parent / 'mlflow.db'}",
     }
     run(["git", "init", "-q"], root, env)
     run(["git", "add", "-A"], root, env)
@@ -134,3 +136,32 @@ def test_forced_repro_reproduces_every_output_byte_for_byte(project):
     assert (root / "dvc.lock").read_text() == before
     status = run([*dvc, "status", "--json"], root, env)
     assert json.loads(status.stdout) == {}
+
+
+def test_every_runs_mlflow_diagnosis_is_the_reports(project):
+    """One diagnosis: each run makes it once; its MLflow tag, its tags.json and the
+    report's matrix row say the same, with the dataset's own Bayes error (football 0.1)."""
+    from mlflow.tracking import MlflowClient
+
+    from src.pipeline.report import WORDING
+
+    root, env, *_ = project
+    client = MlflowClient(env["MLFLOW_TRACKING_URI"])
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    by_dir = {r.data.params.get("out_dir"): r for r in client.search_runs(experiments, max_results=1000)}
+    run_dirs = sorted(p.parent for p in (root / "models").rglob("tags.json"))
+    assert len(run_dirs) >= 4 + 3 + 7 + 4 + 2  # matrix, course init, week 2, digits, multi-seed
+    for directory in run_dirs:
+        tags = json.loads((directory / "tags.json").read_text())
+        run = by_dir[str(directory.relative_to(root))]
+        assert run.data.tags["diagnosis"] == tags["diagnosis"], directory
+        assert run.data.tags["bayes_error"] == tags["bayes_error"], directory
+    report = (root / "reports" / "report.md").read_text()
+    football = report.split("### football", 1)[1].split("\n### ", 1)[0]
+    for variant in ("baseline", "L2", "dropout", "L2+dropout"):
+        name = {"baseline": "he-l2_0.0-kp_1.0", "L2": "he-l2_0.7-kp_1.0", "dropout": "he-l2_0.0-kp_0.86", "L2+dropout": "he-l2_0.7-kp_0.86"}[variant]
+        tags = json.loads((root / "models" / "football" / name / "tags.json").read_text())
+        assert tags["bayes_error"] == "0.1"
+        rows = [[cell.strip() for cell in line.split("|")] for line in football.splitlines() if line.startswith("| ")]
+        row = next(cells for cells in rows if cells[1:3] == ["he", variant])
+        assert row[-2] == WORDING[tags["diagnosis"]], row

@@ -82,3 +82,14 @@ def test_gradient_check_of_a_run_uses_its_l2_and_passes_at_init():
     assert check.verdict == "pass" and check.passed
     planted = recipe.gradient_check(c, recipe.initial_params(c, dataset), dataset.train, 30, inject="W1")
     assert planted.verdict == "fail" and planted.flagged == ["W1"]
+
+
+def test_the_diagnosis_uses_the_datasets_own_bayes_error_unless_set():
+    """One source: football's generator knows its labels are 10% coin flips; the run's
+    diagnosis uses that floor unless bayes_error is given, and says which it used."""
+    football = recipe.train(run_config(["dataset=football", "num_iterations=300"]))
+    assert football.dataset.bayes_error == 0.1 and football.tags["bayes_error"] == "0.1"
+    assert football.metrics["avoidable_bias"] == pytest.approx(1 - football.metrics["train_accuracy"] - 0.1)
+    mine = recipe.train(run_config(["dataset=football", "num_iterations=300", "bayes_error=0.02"]))
+    assert mine.tags["bayes_error"] == "0.02"
+    assert recipe.train(cfg()).tags["bayes_error"] == "0.0"  # moons: no label noise

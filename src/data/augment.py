@@ -42,4 +42,4 @@ def augment(dataset: Dataset, rng: np.random.Generator, flip: str | None = None,
     """The dataset with its training split augmented; every other split is the same object."""
     splits = dict(dataset.splits)
     splits["train"] = augment_split(dataset.train, rng, flip, jitter, copies)
-    return Dataset(dataset.name, splits)
+    return Dataset(dataset.name, splits, dataset.bayes_error)

@@ -29,6 +29,9 @@ class Split:
 class Dataset:
     name: str
     splits: dict[str, Split]
+    # The best error any model can reach on it, as far as its making tells (the
+    # bias/variance diagnosis's floor): 0 unless labels are noisy by construction.
+    bayes_error: float = 0.0
 
     @property
     def train(self) -> Split:
@@ -101,7 +104,9 @@ def football(
     the other half class 0, so near the line blobs of both classes interleave.
     Points are dealt to the blobs in turn (shuffled), which keeps the classes
     balanced up to rounding; then a fraction ``label_noise`` of labels is flipped,
-    symmetrically, so the balance stays ~50/50. With only ``n_train`` = 100
+    symmetrically, so the balance stays ~50/50: no model can beat that noise, so
+    its Bayes error is taken as ``label_noise`` (a floor: near the line, blobs of both
+    classes also overlap). With only ``n_train`` = 100
     training points an unregularised [20,3] net bends its boundary around the
     flipped points and overfits; L2 or dropout narrow the train/dev gap.
     One ``RandomState(seed)`` draws, in order: centres, blob assignment, offsets, flips.
@@ -116,7 +121,7 @@ def football(
     y = centre_labels[which]
     flip = rng.uniform(size=n) < label_noise
     y = np.where(flip, 1 - y, y)
-    return Dataset("football", _three_way(X, y, n_train, n_dev))
+    return Dataset("football", _three_way(X, y, n_train, n_dev), bayes_error=label_noise)
 
 
 def digits(n_dev: int = 360, n_test: int = 360, seed: int = 0, **_) -> Dataset:
@@ -184,8 +189,8 @@ def load_mat(path: str | None = None, **_) -> Dataset:
 
 
 def load_npz(path: str | None = None, multiclass: bool = False, **_) -> Dataset:
-    """An .npz written by ``save_npz``: X_train, Y_train, [X_dev, Y_dev,] X_test, Y_test.
-    Labels 0/1, or class ids 0..K-1 with ``multiclass``."""
+    """An .npz written by ``save_npz``: X_train, Y_train, [X_dev, Y_dev,] X_test, Y_test,
+    [bayes_error]. Labels 0/1, or class ids 0..K-1 with ``multiclass``."""
     file = _existing_file(path, "dataset.path")
     try:
         with np.load(file, allow_pickle=False) as data:
@@ -198,7 +203,7 @@ def load_npz(path: str | None = None, multiclass: bool = False, **_) -> Dataset:
             splits[name] = _checked(arrays[f"X_{name}"], arrays[f"Y_{name}"], f"{file} ({name})", multiclass)
     if "train" not in splits or "test" not in splits:
         raise InputError(f"dataset.path: {file} needs X_train, Y_train, X_test, Y_test")
-    return Dataset(Path(file).stem, splits)
+    return Dataset(Path(file).stem, splits, float(arrays.get("bayes_error", 0.0)))
 
 
 def save_npz(dataset: Dataset, path: str | Path) -> None:
@@ -207,6 +212,8 @@ def save_npz(dataset: Dataset, path: str | Path) -> None:
     arrays = {}
     for name, split in dataset.splits.items():
         arrays[f"X_{name}"], arrays[f"Y_{name}"] = split.X, split.Y
+    if dataset.bayes_error:
+        arrays["bayes_error"] = np.array(dataset.bayes_error)
     atomic_write_npz(path, **arrays)
 
 

@@ -40,4 +40,5 @@ def apply(X: np.ndarray, stats: Stats) -> np.ndarray:
 def standardize(dataset: Dataset) -> tuple[Dataset, Stats]:
     """Every split through the training split's transform, and that transform."""
     stats = fit(dataset.train.X)
-    return Dataset(dataset.name, {name: Split(apply(s.X, stats), s.Y) for name, s in dataset.splits.items()}), stats
+    splits = {name: Split(apply(s.X, stats), s.Y) for name, s in dataset.splits.items()}
+    return Dataset(dataset.name, splits, dataset.bayes_error), stats

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..cli import arguments, report_errors
-from ..diagnosis import diagnose_accuracy
+from ..diagnosis import BIAS_THRESHOLD, VARIANCE_THRESHOLD
 from ..errors import InputError
 from ..io import atomic_write_text
 from ..nn.gradient_check import count
@@ -41,20 +41,14 @@ COST_EPOCH, COST_DECIMALS = 4000, 6
 DECIMALS = 4  # the published figures' precision
 
 
-# src.diagnosis holds the rule (thresholds, Bayes error); the report words its verdicts.
+# Each run made its diagnosis once (src/recipe.py with src/diagnosis.py's rule) and
+# wrote it to its tags.json, as MLflow tags it; the report only words it.
 WORDING = {
     "both": "high bias + high variance",
     "high bias": "high bias (underfits)",
     "high variance": "high variance (overfits)",
     "good": "low bias, low variance",
 }
-
-
-def diagnose(train_accuracy: float, dev_accuracy: float, bias_threshold: float = 0.05, variance_threshold: float = 0.05, bayes_error: float = 0.0) -> str:
-    """The course's reading of train and dev error, worded for the report."""
-    verdict = diagnose_accuracy(train_accuracy, dev_accuracy, bayes_error,
-                                bias_threshold=bias_threshold, variance_threshold=variance_threshold)
-    return WORDING[verdict["diagnosis"]]
 
 
 def matches(ours: float, published: float) -> bool:
@@ -124,7 +118,8 @@ def eval_split(metrics: dict) -> str:
     return "dev" if "dev_accuracy" in metrics else "test"
 
 
-def matrix_table(runs: list[tuple[Variant, dict]], bias_threshold: float, variance_threshold: float, bayes_error: float = 0.0) -> pd.DataFrame:
+def matrix_table(runs: list[tuple[Variant, dict]]) -> pd.DataFrame:
+    """runs: (variant, its metrics.json plus its tags.json's ``diagnosis``)."""
     rows = []
     for variant, m in runs:
         held_out = m[f"{eval_split(m)}_accuracy"]
@@ -139,7 +134,7 @@ def matrix_table(runs: list[tuple[Variant, dict]], bias_threshold: float, varian
                 "test": m["test_accuracy"],
                 "gap": m["train_accuracy"] - held_out,
                 "final cost": m["final_cost"],
-                "diagnosis": diagnose(m["train_accuracy"], held_out, bias_threshold, variance_threshold, bayes_error),
+                "diagnosis": WORDING[m["diagnosis"]],
             }
         )
     return pd.DataFrame(rows)
@@ -184,14 +179,13 @@ def render(params: dict, course_init: dict, course_regularization: dict, course_
     runs: dataset -> [(Variant, metrics)]; gradchecks: dataset -> stage JSON;
     digits: reports/digits/summary.json (stage digits_summary), or None to leave section (e) out;
     studies: name -> record (the study stages, sections (f)-(j)); a missing name leaves its section out."""
-    bias_t, var_t = params["report"]["bias_threshold"], params["report"]["variance_threshold"]
-    bayes = params["report"].get("bayes_error") or {}
-    bayes_text = ", ".join(f"{ds} {bayes.get(ds, 0.0)}" for ds in runs)
+    bayes_used = {ds: sorted({f"{m['bayes_error']:g}" for _, m in r}) for ds, r in runs.items()}
+    bayes_text = ", ".join(f"{ds} {'/'.join(values)}" for ds, values in bayes_used.items())
     train = params["train"]
     out = [
         "# Report: initialisation, regularisation, gradient checking",
         "",
-        "Written by `dvc repro` (stage `report`, src/report.py) from the pipeline's outputs; "
+        "Written by `dvc repro` (stage `report`, src/pipeline/report.py) from the pipeline's outputs; "
         "every number below is deterministic. Parameters: params.yaml.",
         "",
         "## (a) Course reproduction",
@@ -227,13 +221,15 @@ def render(params: dict, course_init: dict, course_regularization: dict, course_
         f"full-batch gradient descent, seed {train['seed']} ({train['rng']} rng). L2 variants use lambd={train['lambd']}, "
         f"dropout variants keep_prob={train['keep_prob']}; `random` is the course's randn x 10.",
         "",
-        f"Diagnosis, as in the course: **high bias** if avoidable bias = train error - Bayes error > {bias_t}; "
-        f"**high variance** if variance = dev error - train error (= `gap`, train - dev accuracy) > {var_t}. "
-        "Bayes error is taken as ~0 (the course's proxy, human-level error), except where the data is noisy by "
-        f"construction: {bayes_text}. The course's circles have no dev split; there the test split stands in for dev.",
+        f"Diagnosis, as in the course, made by each run (src/diagnosis.py; its MLflow `diagnosis` tag): **high bias** "
+        f"if avoidable bias = train error - Bayes error > {BIAS_THRESHOLD}; **high variance** if variance = dev error "
+        f"- train error (= `gap`, train - dev accuracy) > {VARIANCE_THRESHOLD}. The Bayes error is the dataset's own: "
+        "~0, the course's proxy (human-level error), except where labels are noisy by construction (football flips "
+        f"a tenth of its labels): {bayes_text}. The course's circles have no dev split; there the test split stands "
+        "in for dev.",
     ]
     for dataset, dataset_runs in runs.items():
-        matrix = matrix_table(dataset_runs, bias_t, var_t, bayes.get(dataset, 0.0))
+        matrix = matrix_table(dataset_runs)
         out += [
             "",
             f"### {dataset}",
@@ -244,7 +240,7 @@ def render(params: dict, course_init: dict, course_regularization: dict, course_
             "",
             md(gap_table(matrix)),
         ]
-        out += _regularisation_note(dataset, matrix, var_t)
+        out += _regularisation_note(dataset, matrix, VARIANCE_THRESHOLD)
     out += [
         "",
         "## (c) Gradient checks",
@@ -370,6 +366,12 @@ def read_studies(params: dict, studies_dir: Path = Path("reports/studies"), mode
     return records
 
 
+def read_run(directory: Path) -> dict:
+    """A run's metrics.json and, from its tags.json, the diagnosis it made and the Bayes error it used."""
+    tags = read_json(directory / "tags.json")
+    return {**read_json(directory / "metrics.json"), "diagnosis": tags["diagnosis"], "bayes_error": float(tags["bayes_error"])}
+
+
 def read_course_optimization(directory: Path) -> dict:
     """name -> the run's train accuracy and its cost after epoch COST_EPOCH (stage course_optimization)."""
     return {
@@ -387,7 +389,7 @@ def main(argv: list[str] | None = None) -> None:
     course_init = {init: read_json(models / "course" / f"init-{init}" / "metrics.json") for init in PUBLISHED_INIT}
     course_regularization = read_json(models / "course" / "regularization.json")
     course_optimization = read_course_optimization(models / "course" / "optimization")
-    runs = {ds: [(v, read_json(v.directory(models) / "metrics.json")) for v in variants(params, ds)] for ds in params["datasets"]}
+    runs = {ds: [(v, read_run(v.directory(models))) for v in variants(params, ds)] for ds in params["datasets"]}
     gradchecks = {ds: read_json(gradcheck_dir / f"{ds}.json") for ds in params["datasets"]}
     digits = read_json(Path("reports/digits/summary.json")) if "digits" in params else None
     atomic_write_text(argv[0], render(params, course_init, course_regularization, course_optimization, runs, gradchecks, digits, read_studies(params)))

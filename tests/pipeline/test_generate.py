@@ -84,8 +84,11 @@ def test_saved_npz_has_no_pickles(tmp_path):
     datasets.save_npz(stage.generate("football", PARAMS["generate"]["football"]), path)
     with np.load(path, allow_pickle=False) as f:  # would raise on an object array
         arrays = {k: f[k] for k in f.files}
-    assert sorted(arrays) == ["X_dev", "X_test", "X_train", "Y_dev", "Y_test", "Y_train"]
+    assert sorted(arrays) == ["X_dev", "X_test", "X_train", "Y_dev", "Y_test", "Y_train", "bayes_error"]
     assert all(a.dtype != object for a in arrays.values())
+    # football's label noise is its Bayes error, carried by the file into every run on it
+    assert arrays["bayes_error"] == PARAMS["generate"]["football"]["label_noise"]
+    assert datasets.load_npz(path).bayes_error == 0.1
     with zipfile.ZipFile(path) as archive:
         assert all(name.endswith(".npy") for name in archive.namelist())
 
