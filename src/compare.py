@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import tracking
+from .tracking import runs as tracking_runs
+from .tracking import store
 from .aggregate import aggregate
 from .cli import report_errors
 from .errors import InputError
@@ -35,7 +36,7 @@ def runs_table(runs: pd.DataFrame, sort_by: str | None = None, ascending: bool =
     table = pd.DataFrame(index=runs.index)
     table["run"] = runs.get("tags.mlflow.runName")
     table["status"] = runs.get("status")
-    for name in tracking.CONTRACT_PARAMS:
+    for name in tracking_runs.CONTRACT_PARAMS:
         if f"params.{name}" in runs:
             table[name] = _numeric_if_possible(runs[f"params.{name}"])
     for name in METRICS:
@@ -78,7 +79,7 @@ def sweep_parent(client, experiment_id: str, sweep: str) -> str:
         return sweep
     found = client.search_runs([experiment_id], "tags.sweep_parent = 'true'", order_by=["attributes.start_time DESC"], max_results=1)
     if not found:
-        raise InputError(f"--sweep: no sweep in experiment {tracking.experiment_name()!r}")
+        raise InputError(f"--sweep: no sweep in experiment {store.experiment_name()!r}")
     return found[0].info.run_id
 
 
@@ -86,10 +87,10 @@ def load_runs(sweep: str | None = None) -> pd.DataFrame:
     """One sweep's jobs, or every training run of the experiment (sweep parents left out)."""
     import mlflow
 
-    db = tracking.sqlite_file(tracking.tracking_uri())
+    db = store.sqlite_file(store.tracking_uri())
     if db is not None and not db.is_file():
         raise InputError(f"MLFLOW_TRACKING_URI: no MLflow store at {db} yet (train something first)")
-    client, experiment_id = tracking.open_store()
+    client, experiment_id = store.open_store()
     if sweep is not None:
         parent = sweep_parent(client, experiment_id, sweep)
         return mlflow.search_runs([experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent}'")

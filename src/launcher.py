@@ -11,7 +11,7 @@ Everything else is Hydra's: job numbers, output dirs, callbacks, returns.
 
 Fork is safe here: the pool forks before any of its threads start, the parent
 has no other thread then, and it holds no database connection (see
-``tracking.open_store``). Where fork is unsafe or missing (macOS, Windows) this
+``tracking.store.open_store``). Where fork is unsafe or missing (macOS, Windows) this
 is Hydra's loky launcher. Hydra loads plugins only from ``hydra_plugins``; the
 class there is a shell around this one, because Hydra re-executes the modules of
 that package in every job, which would reset the shared state below.

@@ -12,7 +12,8 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from . import artifacts, recipe, tracking
+from . import artifacts, recipe
+from .tracking import runs as tracking
 from .cli import run
 from .config import CONF_DIR, RunConfig
 from .data.datasets import SPLITS

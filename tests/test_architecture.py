@@ -22,6 +22,7 @@ PARTS = {
     "src.plots": "outputs",
     "src.artifacts": "outputs",
     "src.tracking": "tracking",
+    "src.tracking.model": "served",  # the MLflow model: MLflow loads this file alone
     "src.cli": "entry",
     "src.launcher": "entry",
     "hydra_plugins": "entry",
@@ -40,6 +41,7 @@ MAY_IMPORT = {
     "recipe": {"recipe", "config", "core", "data", "base"},
     "outputs": {"outputs", "core", "base"},
     "tracking": {"tracking", "outputs", "base"},
+    "served": {"core"},
     "entry": {"entry", "core", "base"},
     "cli": {"cli", "entry", "tracking", "outputs", "recipe", "config", "core", "data", "base"},
     "pipeline": {"pipeline", "cli", "entry", "tracking", "outputs", "recipe", "config", "core", "data", "base"},
@@ -53,6 +55,7 @@ FORBIDDEN = {
     "recipe": {"mlflow", "matplotlib", "hydra"},
     "outputs": {"mlflow", "hydra"},
     "tracking": {"matplotlib", "sklearn"},
+    "served": {"hydra", "omegaconf", "matplotlib", "sklearn", "pandas"},
 }
 
 

@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 from mlflow.entities import Metric, Param
 
-from src import compare, tracking
+from src import compare
+from src.tracking import runs as tracking_runs
+from src.tracking import store
 from src.errors import InputError
 
 
@@ -56,12 +58,12 @@ def test_unknown_sort_column_names_the_choices():
 def test_cli_reads_a_sweep_and_writes_markdown_and_csv(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "compare")
-    client, experiment_id = tracking.open_store()
+    client, experiment_id = store.open_store()
     lone = client.create_run(experiment_id, run_name="single").info.run_id
     client.log_batch(lone, metrics=[Metric("test_accuracy", 0.5, 0, 0)])
     parent = client.create_run(experiment_id, run_name="sweep", tags={"sweep_parent": "true"}).info.run_id
     for i, (lambd, accuracy) in enumerate([("0", 0.91), ("0.7", 0.93)]):
-        child = client.create_run(experiment_id, run_name=f"job{i}", tags={tracking.PARENT_TAG: parent}).info.run_id
+        child = client.create_run(experiment_id, run_name=f"job{i}", tags={tracking_runs.PARENT_TAG: parent}).info.run_id
         client.log_batch(child, metrics=[Metric("test_accuracy", accuracy, 0, 0)], params=[Param("lambd", lambd)])
 
     compare.main(["--sweep", "latest", "--out", str(tmp_path / "table")])
@@ -83,7 +85,7 @@ def test_missing_store_or_sweep_is_a_one_line_error(tmp_path, monkeypatch, capsy
     assert capsys.readouterr().err == f"error: MLFLOW_TRACKING_URI: no MLflow store at {tmp_path / 'mlflow.db'} yet (train something first)\n"
     assert not (tmp_path / "mlflow.db").exists()
 
-    tracking.open_store()
+    store.open_store()
     with pytest.raises(SystemExit):
         compare.main(["--sweep", "latest", "--out", str(tmp_path / "t")])
     assert capsys.readouterr().err.splitlines()[-1] == "error: --sweep: no sweep in experiment 'improving-dnn'"

@@ -101,7 +101,7 @@ def test_hydra_settings(compose_cfg):
     assert cfg.hydra.launcher._target_ == "hydra_plugins.improving_dnn_launcher.forking_joblib_launcher.ForkingJoblibLauncher"
     assert cfg.hydra.launcher.n_jobs == -1  # every core
     assert compose_cfg("hydra/launcher=joblib", hydra=True).hydra.launcher._target_.endswith(".JoblibLauncher")
-    assert cfg.hydra.callbacks.mlflow_sweep._target_ == "src.tracking.SweepCallback"
+    assert cfg.hydra.callbacks.mlflow_sweep._target_ == "src.tracking.sweep.SweepCallback"
     sweep = OmegaConf.to_container(cfg.hydra.sweep, resolve=False)
     assert sweep["dir"].startswith("outputs/multirun/${now:%Y-%m-%d}/")
     assert sweep["subdir"] == "${hydra.job.num}"

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
 
-from src import launcher, tracking
+from src import launcher
+from src.tracking import store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,7 +78,7 @@ def test_the_sqlite_store_keeps_no_connection_to_fork_with(tmp_path, monkeypatch
     monkeypatch.setenv("MLFLOW_SQLALCHEMYSTORE_POOLCLASS", "")  # so the test's end restores the user's value
     monkeypatch.delenv("MLFLOW_SQLALCHEMYSTORE_POOLCLASS")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    client, _ = tracking.open_store()
+    client, _ = store.open_store()
     assert os.environ["MLFLOW_SQLALCHEMYSTORE_POOLCLASS"] == "NullPool"
     engine = client._tracking_client.store.engine  # no public accessor
     assert type(engine.pool).__name__ == "NullPool"

@@ -125,7 +125,7 @@ def test_outputs_are_ignored_by_git(project):
 # One stage of each kind, rerun from scratch: every output file (npz, json, csv,
 # png, md) must hash as before, or dvc.lock changes. (`dvc repro --force` of the
 # whole pipeline, twice, is the same check at twice the cost.)
-FORCED = ["generate@football", "normalize@football", "train@football-he-0.7-0.86", "course_init@he", "gradcheck@football", "report"]
+FORCED = ["generate@football", "normalize@football", "train@football-he-0.7-0.86", "course_init@he", "gradient_checks@football", "report"]
 
 
 def test_forced_repro_reproduces_every_output_byte_for_byte(project):

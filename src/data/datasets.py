@@ -45,10 +45,10 @@ class Dataset:
     def dev(self) -> Split | None:
         return self.splits.get("dev")
 
-    def digest(self) -> str:
-        """sha256 of the arrays a model is trained and evaluated on (every split)."""
+    def digest(self, split: str | None = None) -> str:
+        """sha256 of the arrays a model is trained and evaluated on (every split, or one)."""
         digest = hashlib.sha256()
-        for name, split in sorted(self.splits.items()):
+        for name, split in sorted(self.splits.items()) if split is None else [(split, self.splits[split])]:
             for array in (split.X, split.Y):
                 digest.update(f"{name}{array.shape}{array.dtype}".encode())
                 digest.update(array.tobytes())

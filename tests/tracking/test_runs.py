@@ -1,4 +1,5 @@
-"""src/tracking.py: where runs go, what each run logs, how failures end."""
+"""src/tracking/: where runs go, what each run logs (names, tags, params, cost, result,
+dataset inputs, the model), how failures end."""
 from __future__ import annotations
 
 import os
@@ -9,11 +10,13 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from src import artifacts, tracking
+from src import artifacts
+from src.tracking import runs
+from src.tracking import store as tracking_store
 from src.config import RunConfig, compose
 from src.train import run_job
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -40,21 +43,21 @@ def test_default_store_is_the_project_root_whatever_the_cwd(tmp_path, monkeypatc
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
     monkeypatch.chdir(tmp_path)
-    assert tracking.tracking_uri() == f"sqlite:///{ROOT / 'mlflow.db'}"
-    assert tracking.experiment_name() == "improving-dnn"
+    assert tracking_store.tracking_uri() == f"sqlite:///{ROOT / 'mlflow.db'}"
+    assert tracking_store.experiment_name() == "improving-dnn"
 
 
 def test_environment_overrides_store_and_experiment(monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
     monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "mine")
-    assert tracking.tracking_uri() == "http://127.0.0.1:5000"
-    assert tracking.experiment_name() == "mine"
+    assert tracking_store.tracking_uri() == "http://127.0.0.1:5000"
+    assert tracking_store.experiment_name() == "mine"
 
 
 def test_params_use_contract_names_and_flatten_the_rest():
     cfg = make_cfg("dataset=football", "init=glorot", "layers=[20,3]")
-    params = tracking.run_params(cfg)
-    for name in tracking.CONTRACT_PARAMS:
+    params = runs.run_params(cfg)
+    for name in runs.CONTRACT_PARAMS:
         assert name in params
     assert params["dataset"] == "football"
     assert params["init"] == "glorot"
@@ -72,7 +75,7 @@ def test_run_logs_params_batched_cost_metrics_and_artifacts(store, tmp_path, mon
 
     client, logged = only_run(store)
     assert logged.info.status == "FINISHED"
-    assert logged.info.run_name == artifacts.title(RunConfig.parse(cfg))
+    assert logged.info.run_name == "moons he"  # the dataset and the init: nothing else was set
     assert logged.data.params["dataset"] == "moons" and logged.data.params["num_iterations"] == "1200"
     assert len(logged.data.params["dataset_hash"]) == 64
     history = client.get_metric_history(logged.info.run_id, "cost")
@@ -84,22 +87,36 @@ def test_run_logs_params_batched_cost_metrics_and_artifacts(store, tmp_path, mon
     assert logged.data.metrics["gradcheck_difference"] < 1e-6  # computed by the job, logged by tracking
     assert logged.data.tags["gradcheck_verdict"] == "pass"
     logged_files = {a.path for a in client.list_artifacts(logged.info.run_id)}
-    assert {"config.yaml", "params.npz", "cost.png", "boundary.png", "metrics.json"} <= logged_files
+    assert {"config.yaml", "params.npz", "cost.png", "boundary.png", "metrics.json", "tags.json"} <= logged_files
     tags = logged.data.tags
     assert "mlflow.parentRunId" not in tags  # a single run has no parent
+    assert tags["mlflow.source.type"] == "LOCAL" and tags["mlflow.user"]
     if (ROOT / ".git").exists():
-        assert len(tags["git_commit"]) == 40 and tags["git_dirty"] in ("true", "false")
+        assert len(tags["mlflow.source.git.commit"]) == 40 and tags["git_dirty"] in ("true", "false")
+    # the data as MLflow dataset inputs: one per split, the dataset hash as digest
+    inputs = client.get_run(logged.info.run_id).inputs.dataset_inputs
+    contexts = sorted(i.tags[0].value for i in inputs)
+    assert contexts == ["dev", "test", "train"]
+    assert {i.dataset.name for i in inputs} == {"moons"}
+    from src.recipe import load_dataset
+
+    dataset = load_dataset(RunConfig.parse(cfg))
+    assert dataset.digest() == logged.data.params["dataset_hash"]
+    assert {i.tags[0].value: i.dataset.digest for i in inputs} == {s: dataset.digest(s)[:36] for s in ("train", "dev", "test")}
+    assert all(i.dataset.source_type == "code" and "moons" in i.dataset.source for i in inputs)
+    experiment = client.get_experiment(logged.info.experiment_id)
+    assert "one run per `python -m src.train` job" in experiment.tags["mlflow.note.content"]
 
 
 def test_artifacts_of_a_sqlite_store_go_beside_it(store, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "..")  # not the store's directory
-    client, experiment_id = tracking.open_store()
+    client, experiment_id = tracking_store.open_store()
     assert client.get_experiment(experiment_id).artifact_location == (tmp_path / "mlruns").as_uri()
 
 
 def test_an_exception_ends_the_run_failed_with_the_message(store):
     with pytest.raises(RuntimeError):
-        with tracking.start(make_cfg()) as run:
+        with runs.start(make_cfg()) as run:
             run.log_cost(0, 0.7)
             raise RuntimeError("boom at iteration 3")
     client, logged = only_run(store)
@@ -109,7 +126,7 @@ def test_an_exception_ends_the_run_failed_with_the_message(store):
 
 
 def test_tracking_false_touches_no_store(store, tmp_path):
-    with tracking.start(make_cfg("tracking=false")) as run:
+    with runs.start(make_cfg("tracking=false")) as run:
         run.log_cost(0, 1.0)
         run.log_result(None, tmp_path)
     assert not (tmp_path / "mlflow.db").exists()
@@ -117,14 +134,14 @@ def test_tracking_false_touches_no_store(store, tmp_path):
 
 def test_jobs_without_the_environment_find_the_parent_by_sweep_id(store, monkeypatch):
     # e.g. Ray workers on another machine: only the shared store tells them.
-    monkeypatch.delenv(tracking.PARENT_RUN_ENV, raising=False)
-    client, experiment_id = tracking.open_store()
+    monkeypatch.delenv(runs.PARENT_RUN_ENV, raising=False)
+    client, experiment_id = tracking_store.open_store()
     tags = {"sweep_id": "outputs/multirun/x", "sweep_parent": "true"}
     old = client.create_run(experiment_id, tags=tags).info.run_id
     client.set_terminated(old, "FINISHED")  # an earlier sweep into the same directory
     parent = client.create_run(experiment_id, tags=tags).info.run_id
-    assert tracking.find_parent(client, experiment_id, "outputs/multirun/x") == parent
-    assert tracking.find_parent(client, experiment_id, "outputs/multirun/y") is None
+    assert runs.find_parent(client, experiment_id, "outputs/multirun/x") == parent
+    assert runs.find_parent(client, experiment_id, "outputs/multirun/y") is None
 
 
 def test_experiment_creation_race_is_lost_gracefully():
@@ -136,11 +153,11 @@ def test_experiment_creation_race_is_lost_gracefully():
         def get_experiment_by_name(self, name):
             return type("E", (), {"experiment_id": "7"}) if self.created else None
 
-        def create_experiment(self, name, artifact_location=None):
+        def create_experiment(self, name, artifact_location=None, tags=None):
             self.created = True
             raise MlflowException("already exists", error_code="RESOURCE_ALREADY_EXISTS")
 
-    assert tracking._experiment_id(Client(), "x", None) == "7"
+    assert tracking_store._experiment_id(Client(), "x", None) == "7"
 
 
 @pytest.mark.slow
@@ -149,7 +166,7 @@ def test_parallel_processes_on_a_fresh_store_do_not_race(tmp_path):
     # ("table _alembic_tmp_metrics already exists", "duplicate column name").
     db = tmp_path / "new" / "mlflow.db"
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{db}", "MLFLOW_EXPERIMENT_NAME": "race", "PYTHONPATH": str(ROOT)}
-    code = "from src import tracking; client, experiment = tracking.open_store(); client.create_run(experiment)"
+    code = "from src.tracking import store; client, experiment = store.open_store(); client.create_run(experiment)"
     processes = [subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True) for _ in range(8)]
     errors = [p.communicate(timeout=300)[1] for p in processes]
     assert [p.returncode for p in processes] == [0] * 8, errors

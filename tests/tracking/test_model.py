@@ -1,0 +1,93 @@
+"""Every run's trained network, back from MLflow: ``mlflow.pyfunc.load_model("runs:/ID/model")``
+predicts what the project predicts, from rows, with no pickle anywhere in the model."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from src.config import RunConfig, compose
+from src.nn.model import predict
+from src.recipe import load_dataset
+from src.train import run_job
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def logged(tmp_path_factory):
+    """A tracked softmax run (digits, batch norm) and a sigmoid run, as `python -m src.train` makes them."""
+    tmp = tmp_path_factory.mktemp("model")
+    uri = f"sqlite:///{tmp / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        runs = {}
+        for name, overrides in {"moons": ["dataset=moons", "num_iterations=300"],
+                                "digits": ["dataset=digits", "layers=[16]", "batch_norm=true", "num_iterations=50"]}.items():
+            cfg = compose([*overrides, f"out_dir={tmp / name}"])
+            run_job(cfg)
+            client = MlflowClient(uri)
+            [run] = client.search_runs([e.experiment_id for e in client.search_experiments()],
+                                       filter_string=f"params.out_dir = '{tmp / name}'")
+            runs[name] = (run.info.run_id, cfg, tmp / name)
+        yield uri, runs
+
+
+@pytest.mark.parametrize("name", ["moons", "digits"])
+def test_the_logged_model_predicts_as_the_project_does(logged, name):
+    import mlflow
+
+    uri, runs = logged
+    run_id, cfg, out_dir = runs[name]
+    mlflow.set_tracking_uri(uri)
+    model = mlflow.pyfunc.load_model(f"runs:/{run_id}/model")
+    with np.load(out_dir / "params.npz") as f:
+        params = {k: f[k] for k in f.files}
+    test = load_dataset(RunConfig.parse(cfg)).test
+    expected = predict(test.X, params).ravel()
+    rows = np.ascontiguousarray(test.X.T)  # examples as rows: (m, n_features)
+    np.testing.assert_array_equal(model.predict(rows), expected)
+    np.testing.assert_array_equal(np.asarray(model.predict(pd.DataFrame(rows))).ravel(), expected)
+
+
+def test_the_model_is_code_and_weights_with_a_signature_and_no_pickle(logged):
+    uri, runs = logged
+    run_id, _, _ = runs["moons"]
+    client = MlflowClient(uri)
+    [model] = client.search_logged_models([client.get_run(run_id).info.experiment_id],
+                                          filter_string=f"source_run_id = '{run_id}'")
+    assert model.name == "model"
+    root = Path(model.artifact_location.removeprefix("file://"))
+    files = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    assert "model.py" in files and "artifacts/params.npz" in files  # models-from-code: the class is a file
+    assert not any(f.endswith((".pkl", ".pickle", ".cloudpickle")) for f in files), files
+    mlmodel = (root / "MLmodel").read_text()
+    assert "signature:" in mlmodel and "input_example" in mlmodel
+    requirements = (root / "requirements.txt").read_text().split()
+    assert [r.split("==")[0] for r in requirements] == ["numpy", "mlflow"]  # explicit: nothing inferred
+
+
+@pytest.mark.slow
+def test_mlflow_models_predict_works_offline_on_a_csv(logged, tmp_path):
+    uri, runs = logged
+    run_id, cfg, out_dir = runs["moons"]
+    test = load_dataset(RunConfig.parse(cfg)).test
+    pd.DataFrame(test.X.T, columns=["x1", "x2"]).to_csv(tmp_path / "X.csv", index=False)
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "mlflow", "models", "predict", "-m", f"runs:/{run_id}/model", "-i", str(tmp_path / "X.csv"),
+         "-t", "csv", "-o", str(tmp_path / "out.json"), "--env-manager", "local"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    with np.load(out_dir / "params.npz") as f:
+        params = {k: f[k] for k in f.files}
+    predictions = json.loads((tmp_path / "out.json").read_text())["predictions"]
+    assert predictions == predict(test.X, params).ravel().tolist()
