@@ -145,9 +145,9 @@ def test_report_digits_section_reads_the_summary():
     variant = {"batch_norm": True, "lambd": 0.0, "keep_prob": 1.0, "train_accuracy": 1.0, "dev_accuracy": 0.97,
                "test_accuracy": 0.9778, "final_cost": 0.001}
     summary = {"variants": {"batchnorm": variant}, "gradcheck": {"batchnorm": {"init": check, "trained": trained}},
-               "best": "batchnorm", "confusion_matrix": [[1]]}
-    settings = {"layers": "[64,64]", "learning_rate": 0.5, "num_iterations": 1000, "seed": 3, "variants": {"batchnorm": {}}}
-    text = "\n".join(digits_section(settings, summary))
+               "best": "batchnorm", "confusion_matrix": [[1]],
+               "settings": {"layers": [64, 64], "learning_rate": 0.5, "num_iterations": 1000, "seed": 3}}
+    text = "\n".join(digits_section(summary))
     assert "Best on dev: **batchnorm**, test accuracy **0.9778**" in text
     assert "digits/confusion.png" in text and "| pass " in text and "| rounding " in text
     assert "1 passed, 1 inconclusive (rounding), 0 failed" in text

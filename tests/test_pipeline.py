@@ -49,17 +49,18 @@ def project(tmp_path_factory):
         shutil.copy2(ROOT / name, target)
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["datasets"] = ["football"]
-    params["generate"] = {"football": params["generate"]["football"]}
-    params["train"].update(inits=["he"], tracking=True)
+    params["train"].update(inits="he", tracking=True)
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     # The studies on small grids: the same stages and report sections, seconds instead of a minute.
-    studies = params["studies"]
+    studies = yaml.safe_load((root / "conf" / "studies.yaml").read_text())
     studies["optimizers"].update(budget=300, rates=[0.01, 0.3])
     studies["early_stopping"].update(patience=100, seeds=[1])
-    studies["multi_seed"]["seeds"] = "1,2"
     studies["gradient_norms"]["depth"] = 4
     studies["batchnorm"].update(rates=[4], seeds=[0], overrides=[
         *(o for o in studies["batchnorm"]["overrides"] if not o.startswith("num_iterations=")), "num_iterations=50"])
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (root / "conf" / "studies.yaml").write_text(yaml.safe_dump(studies, sort_keys=False))
+    multi_seed = root / "conf" / "experiment" / "multi_seed.yaml"
+    multi_seed.write_text(multi_seed.read_text().replace("seed: 1,2,3,4,5", "seed: 1,2"))
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # dvc's `python` is ours
@@ -84,8 +85,7 @@ def test_repro_writes_the_report_with_the_course_table(project):
         metrics = json.loads((root / "models" / "course" / f"init-{init}" / "metrics.json").read_text())
         assert (round(metrics["train_accuracy"], 4), round(metrics["test_accuracy"], 4)) == (train, test)
     # the course's own data ships with the project: both week-1 tables, and week 2's
-    status = json.loads((root / "models" / "course" / "regularization.json").read_text())
-    assert status["status"] == "ok" and status["mat_path"] == "data/course/data.mat"
+    assert "Data: `data/course/data.mat`" in text
     section = text.split("### Regularization", 1)[1].split("\n### ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith(("| baseline", "| lambd=0.7", "| keep_prob=0.86"))]
     assert len(rows) == 3 and all(re.search(r"\| yes +\|$", line) for line in rows)
@@ -117,15 +117,31 @@ def test_outputs_are_ignored_by_git(project):
     root, env, *_ = project
     porcelain = run(["git", "status", "--porcelain", "--untracked-files=all"], root, env).stdout.splitlines()
     changed = {line[3:] for line in porcelain}
-    # dvc.lock and the .gitignore files DVC writes; never data/models/reports themselves
-    assert "dvc.lock" in changed
-    assert not any(p.startswith(("data/", "models/", "reports/")) and not p.endswith(".gitignore") for p in changed), changed
+    # dvc.lock, the .gitignore files DVC writes and the headline metrics (in git, for
+    # `dvc metrics diff`); never the data, models or reports themselves
+    assert "dvc.lock" in changed and "reports/summary.json" in changed
+    written = {p for p in changed if p.startswith(("data/", "models/", "reports/")) and not p.endswith(".gitignore")}
+    assert written == {"reports/summary.json"}, changed
+
+
+def test_headline_metrics_fit_a_screen(project):
+    """`dvc metrics show` and `dvc exp show` list the headline numbers, not every run's."""
+    root, env, dvc, _ = project
+    summary = json.loads((root / "reports" / "summary.json").read_text())
+    assert summary["course_figures_matched"] == {"init": 3, "regularization": 3, "optimization": 7}
+    assert summary["gradient_checks"]["failed"] == 0 and 0.9 < summary["digits_test_accuracy"] <= 1
+    shown = run([*dvc, "metrics", "show", "--json"], root, env).stdout
+    assert list(json.loads(shown)["workspace"]["data"]) == ["reports/summary.json"]
+    header = run([*dvc, "exp", "show", "--no-pager", "--md"], root, env).stdout.splitlines()[0]
+    assert len(header.strip("|").split("|")) <= 40, header
+    plots = run([*dvc, "plots", "show", "-o", str(root.parent / "plots")], root, env)
+    assert (root.parent / "plots" / "index.html").read_text().count("football cost curves") >= 1, plots.stdout
 
 
 # One stage of each kind, rerun from scratch: every output file (npz, json, csv,
 # png, md) must hash as before, or dvc.lock changes. (`dvc repro --force` of the
 # whole pipeline, twice, is the same check at twice the cost.)
-FORCED = ["generate@football", "normalize@football", "train@football-he-0.7-0.86", "course_init@he", "gradient_checks@football", "report"]
+FORCED = ["generate@football", "normalize@football", "train@football", "course_init", "gradient_checks@football", "report"]
 
 
 def test_forced_repro_reproduces_every_output_byte_for_byte(project):

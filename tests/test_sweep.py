@@ -56,6 +56,10 @@ def check_sweep(runs: list[dict], history) -> None:
         assert [step for step, _ in history(child["id"])] == COST_STEPS
     grid = sorted((r["params"]["lambd"], r["params"]["keep_prob"]) for r in children)
     assert grid == sorted((lambd, keep_prob) for lambd in ("0", "0.7") for keep_prob in ("1", "0.86"))
+    # names: the dataset, the init and the job's values of the swept keys, unique in the sweep
+    names = sorted(r["name"] for r in children)
+    assert names == sorted(f"circles he lambd={lambd} keep_prob={kp}" for lambd in ("0", "0.7") for kp in ("1", "0.86"))
+    assert parent["name"] == f"sweep circles: num_iterations={ITERATIONS} lambd=0,0.7 keep_prob=1,0.86"
 
 
 def client_runs(uri: str) -> tuple[MlflowClient, list[dict]]:
@@ -63,7 +67,8 @@ def client_runs(uri: str) -> tuple[MlflowClient, list[dict]]:
     experiment = client.get_experiment_by_name("sweep")
     found = client.search_runs([experiment.experiment_id], max_results=1000)
     return client, [
-        {"id": r.info.run_id, "status": r.info.status, "params": r.data.params, "metrics": r.data.metrics, "tags": r.data.tags}
+        {"id": r.info.run_id, "name": r.info.run_name, "status": r.info.status, "params": r.data.params,
+         "metrics": r.data.metrics, "tags": r.data.tags}
         for r in found
     ]
 
@@ -76,6 +81,19 @@ def test_sweep_into_sqlite(tmp_path):
     assert (tmp_path / "multirun" / "3" / "params.npz").is_file()
     child = next(r for r in runs if "mlflow.parentRunId" in r["tags"])
     assert {"config.yaml", "params.npz", "cost.png", "boundary.png"} <= {a.path for a in client.list_artifacts(child["id"])}
+
+
+def test_a_job_interpolation_on_the_command_line_keeps_the_parent(tmp_path):
+    """`out_dir=.../${seed}` (as the pipeline's stages write it) is the jobs' to resolve:
+    the launching process makes the parent run with the override as typed."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    run_sweep(tmp_path, uri, "seed=1,2", f"out_dir={tmp_path}/runs/seed-${{seed}}", "num_iterations=50")
+    _, runs = client_runs(uri)
+    [parent] = [r for r in runs if r["tags"].get("sweep_parent") == "true"]
+    assert "seed-${seed}" in parent["tags"]["sweep_overrides"]
+    children = [r for r in runs if r["tags"].get("mlflow.parentRunId") == parent["id"]]
+    assert sorted(r["name"] for r in children) == ["circles he seed=1", "circles he seed=2"]
+    assert (tmp_path / "runs" / "seed-2" / "metrics.json").is_file()
 
 
 def test_sixteen_parallel_jobs_on_a_fresh_store(tmp_path):

@@ -1,12 +1,12 @@
-"""What the pipeline's stages share: params.yaml and the train matrix.
+"""What the pipeline's stages share: params.yaml, the train matrix, the studies' settings.
 
-dvc.yaml crosses ``datasets`` x ``train.inits`` x lambd in {0, train.lambd} x
-keep_prob in {1, train.keep_prob} and writes each run to
-``models/<dataset>/<init>-l2_<lambd>-kp_<keep_prob>``; numbers are spelled as
-DVC spells them (``str`` of the YAML value: 0.0, 0.7, 1.0, 0.86). ``variants``
-mirrors that matrix for the stages that read its outputs; reading the list from
-params.yaml, rather than globbing models/, keeps runs of an earlier params.yaml
-that are still lying in the workspace out of the report.
+dvc.yaml's ``train`` stage sweeps, per dataset of ``datasets``, ``train.inits`` x
+lambd in {0.0, train.lambd} x keep_prob in {1.0, train.keep_prob} and writes each run
+to ``models/<dataset>/<init>-l2_<lambd>-kp_<keep_prob>``, the numbers as Hydra
+prints the floats (0.0, 0.7, 1.0, 0.86). ``variants`` mirrors that matrix for the
+stages that read its outputs; reading it from params.yaml, rather than globbing
+models/, keeps runs of an earlier params.yaml that still lie in the workspace out
+of the report.
 """
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from pathlib import Path
 
 import yaml
 
+from .. import PROJECT_ROOT
 from ..errors import InputError
+
+STUDIES = PROJECT_ROOT / "conf" / "studies.yaml"
 
 BASELINE_LAMBD = 0.0  # the matrix's "off" values, as written in dvc.yaml
 BASELINE_KEEP_PROB = 1.0
@@ -53,15 +56,20 @@ def variants(params: dict, dataset: str | None = None) -> list[Variant]:
     return [
         Variant(ds, init, lambd, keep_prob)
         for ds in datasets
-        for init in train["inits"]
+        for init in str(train["inits"]).split(",")  # a Hydra sweep list
         for lambd in (BASELINE_LAMBD, train["lambd"])
         for keep_prob in (BASELINE_KEEP_PROB, train["keep_prob"])
     ]
 
 
-def settings(name: str, params_file: str | Path = "params.yaml") -> dict:
-    """params.yaml ``studies.<name>``."""
+def settings(name: str, path: str | Path = STUDIES) -> dict:
+    """A study's settings: conf/studies.yaml ``<name>``."""
     try:
-        return load_params(params_file)["studies"][name]
+        return yaml.safe_load(Path(path).read_text())[name]
     except (OSError, KeyError, TypeError) as error:
-        raise InputError(f"params.yaml: no studies.{name} section ({error})") from None
+        raise InputError(f"{path}: no {name} section ({error})") from None
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a conf/ group, in the order a Hydra ``glob(*)`` sweep runs them."""
+    return sorted(path.stem for path in (PROJECT_ROOT / "conf" / group).glob("*.yaml"))

@@ -2,9 +2,9 @@
 
     python -m src.pipeline.digits_summary MODELS_DIR OUT_DIR
 
-Reads each ``MODELS_DIR/<variant>/`` (the variants: params.yaml ``digits.variants``,
-in order) written by the ``digits`` stage (``python -m src.train dataset=digits ...``,
-one MLflow run each), rebuilds its data from the run's own config.yaml (the
+Reads each ``MODELS_DIR/<variant>/`` (the variants: conf/digits_variant/) written by
+the ``digits`` stage (``python -m src.train -m experiment=digits ...``, one MLflow run
+each), rebuilds its data from the run's own config.yaml (the
 recipe: same loader, same training-split normalisation), and writes to OUT_DIR:
 - ``summary.json``: per variant the run's metrics.json accuracies (the numbers
   MLflow logged), the best variant by dev accuracy (first on ties), its (10, 10)
@@ -30,7 +30,7 @@ from ..errors import InputError
 from ..gradcheck import to_markdown as table
 from ..io import atomic_write_json, atomic_write_text
 from ..nn.model import confusion_matrix
-from .common import load_params
+from .common import group_options
 from .gradient_checks import load_run
 
 GRADCHECK_EXAMPLES = 100
@@ -68,6 +68,9 @@ def summarise(models_dir: Path, names: list[str]) -> tuple[dict, dict[str, str]]
             tables[f"{name}, {point}"] = table(check)
     summary["best"] = best
     summary["confusion_matrix"] = confusion.tolist()
+    # what every variant shares (experiment=digits)
+    summary["settings"] = {"layers": list(config.layers), "learning_rate": config.learning_rate,
+                           "num_iterations": config.num_iterations, "seed": config.seed}
     return summary, tables
 
 
@@ -75,9 +78,9 @@ def summarise(models_dir: Path, names: list[str]) -> tuple[dict, dict[str, str]]
 def main(argv: list[str] | None = None) -> None:
     argv = arguments(argv, 2, "python -m src.pipeline.digits_summary MODELS_DIR OUT_DIR")
     models_dir, out_dir = Path(argv[0]), Path(argv[1])
-    names = list((load_params().get("digits") or {}).get("variants") or {})
+    names = group_options("digits_variant")
     if not names:
-        raise InputError("params.yaml: digits.variants is empty or missing")
+        raise InputError("conf/digits_variant/: no variants")
     summary, tables = summarise(models_dir, names)
     out_dir.mkdir(parents=True, exist_ok=True)
     best = summary["best"]

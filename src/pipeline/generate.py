@@ -2,9 +2,10 @@
 
     python -m src.pipeline.generate NAME OUT.npz [--option VALUE ...]
 
-The options are the generator's keyword arguments (``src/data/datasets.py``); dvc.yaml
-passes them from params.yaml (``generate.<name>``). Every generator is seeded,
-so the file is the same on every run. Course layout, no pickles.
+The generator's keyword arguments (``src/data/datasets.py``) are the dataset's own
+settings, conf/dataset/NAME.yaml (what ``python -m src.train dataset=NAME`` trains
+on), and ``--option VALUE`` pairs override them. Every generator is seeded, so the
+file is the same on every run. Course layout, no pickles.
 """
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import sys
 
 import yaml
 
-from ..data import datasets
+from .. import PROJECT_ROOT
 from ..cli import report_errors
+from ..data import datasets
 from ..errors import InputError
 
 GENERATORS = {"circles": datasets.circles, "football": datasets.football, "moons": datasets.moons}
@@ -31,6 +33,15 @@ def generate(name: str, options: dict) -> datasets.Dataset:
     return GENERATORS[name](**options)
 
 
+def settings(name: str) -> dict:
+    """conf/dataset/NAME.yaml without its name and its nulls (a null is the generator's default)."""
+    try:
+        conf = yaml.safe_load((PROJECT_ROOT / "conf" / "dataset" / f"{name}.yaml").read_text())
+    except OSError:
+        raise InputError(f"generate: no dataset settings conf/dataset/{name}.yaml") from None
+    return {key: value for key, value in conf.items() if key != "name" and value is not None}
+
+
 def parse_options(args: list[str]) -> dict:
     """``--n_train 100 --noise 0.2`` (DVC's dict unpacking) -> {"n_train": 100, "noise": 0.2}."""
     if len(args) % 2 or not all(key.startswith("--") for key in args[::2]):
@@ -43,8 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) < 2:
         raise InputError("usage: python -m src.pipeline.generate NAME OUT.npz [--option VALUE ...]")
-    name, out, options = argv[0], argv[1], parse_options(argv[2:])
-    dataset = generate(name, options)
+    name, out = argv[0], argv[1]
+    dataset = generate(name, {**settings(name), **parse_options(argv[2:])})
     datasets.save_npz(dataset, out)
     sizes = ", ".join(f"{split} {s.X.shape[1]} (class 1: {s.Y.mean():.2f})" for split, s in dataset.splits.items())
     print(f"{name}: {sizes} -> {out}")

@@ -1,7 +1,9 @@
 """Stage ``gradient_norms``: vanishing and exploding gradients at initialisation
 (course 2, week 1, 1.10-1.11).
 
-    python -m src.pipeline.gradient_norms [--depth 12] [--width 20] [--seed 0] [--out FILE.png] [--json FILE.json]
+    python -m src.pipeline.gradient_norms [--depth N] [--width N] [--seed N] [--out FILE.png] [--json FILE.json]
+
+(depth, width and seed default to conf/studies.yaml ``gradient_norms``)
 
 In a deep ReLU net each layer scales the signal by about ``scale * sqrt(n_prev / 2)``;
 over L layers that compounds to factor^L, forward and backward alike.
@@ -23,6 +25,7 @@ from ..io import atomic_write_json
 from ..nn.init import initialize
 from ..nn.model import backward, forward
 from ..randomness import ModernRandomness
+from .common import settings
 
 INITS = ("zeros", "random", "xavier", "he")
 
@@ -92,9 +95,10 @@ def main(argv: list[str] | None = None) -> None:
     from ..data.datasets import circles
 
     parser = argparse.ArgumentParser(prog="python -m src.pipeline.gradient_norms", description="||dW[l]|| at initialisation of a deep ReLU net, per init scheme")
-    parser.add_argument("--depth", type=int, default=12, help="hidden layers")
-    parser.add_argument("--width", type=int, default=20, help="units per hidden layer")
-    parser.add_argument("--seed", type=int, default=0)
+    study = settings("gradient_norms")
+    parser.add_argument("--depth", type=int, default=study["depth"], help="hidden layers")
+    parser.add_argument("--width", type=int, default=study["width"], help="units per hidden layer")
+    parser.add_argument("--seed", type=int, default=study["seed"])
     parser.add_argument("--out", help="write the figure here (PNG)")
     parser.add_argument("--json", help="write the norms here (JSON; stage gradient_norms)")
     args = parser.parse_args(argv)

@@ -1,27 +1,29 @@
 """Stage ``report``: ``reports/report.md`` from the pipeline's outputs.
 
-    python -m src.pipeline.report reports/report.md
+    python -m src.pipeline.report reports/report.md reports/summary.json
 
 (a) the course's three tables, ours beside the published figures; (b) per
 dataset, the init x regularisation matrix with a bias/variance diagnosis per
 row; (c) the gradient checks; (d) links to the figures; (e) digits (softmax,
 batch norm); (f)-(j) the studies beyond the course (report_studies.py:
 optimizers, early stopping, multi-seed, gradient norms, batch norm vs learning
-rate). The table builders and ``diagnose`` are pure functions of the numbers;
-``main`` reads the files.
+rate). ``read`` gathers the stages' outputs; the table builders, ``render`` and
+``headline`` (reports/summary.json, DVC's metrics) are pure functions of them.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from ..cli import arguments, report_errors
 from ..diagnosis import BIAS_THRESHOLD, VARIANCE_THRESHOLD
 from ..errors import InputError
-from ..io import atomic_write_text
-from ..nn.gradient_check import count
+from ..io import atomic_write_json, atomic_write_text
+from ..nn.gradient_check import VERDICTS, count
 from . import report_studies
 from .common import Variant, load_params, variants
 from .tables import md
@@ -72,14 +74,14 @@ def course_regularization_table(runs: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def course_optimization_table(runs: dict[str, dict], overrides: dict[str, str]) -> pd.DataFrame:
-    """runs: name -> {"train_accuracy": ..., "cost": the cost after epoch COST_EPOCH}."""
+def course_optimization_table(runs: dict[str, dict]) -> pd.DataFrame:
+    """runs: name -> {"train_accuracy", "cost" (after epoch COST_EPOCH), "run" (its overrides)}."""
     rows = []
     for name, (train, cost) in PUBLISHED_OPTIMIZATION.items():
         ours = runs[name]
         ok = matches(ours["train_accuracy"], train) and round(ours["cost"], COST_DECIMALS) == round(cost, COST_DECIMALS)
         rows.append({
-            "run": f"`{overrides[name]}`",
+            "run": f"`{ours['run']}`",
             "train (published)": f"{train:.{DECIMALS}f}",
             "train (ours)": f"{ours['train_accuracy']:.{DECIMALS}f}",
             f"cost at epoch {COST_EPOCH} (published)": f"{cost:.{COST_DECIMALS}f}",
@@ -174,11 +176,30 @@ def gradcheck_notes(checks: dict) -> list[str]:
     ]
 
 
-def render(params: dict, course_init: dict, course_regularization: dict, course_optimization: dict, runs: dict[str, list], gradchecks: dict[str, dict], digits: dict | None = None, studies: dict | None = None) -> str:
-    """The whole report. course_optimization: name -> {"train_accuracy", "cost"} (``read_course_optimization``);
-    runs: dataset -> [(Variant, metrics)]; gradchecks: dataset -> stage JSON;
-    digits: reports/digits/summary.json (stage digits_summary), or None to leave section (e) out;
-    studies: name -> record (the study stages, sections (f)-(j)); a missing name leaves its section out."""
+@dataclass
+class Inputs:
+    """What the report is made of, as ``read`` finds it on disk (the stages' outputs).
+
+    course_init, course_regularization: name -> the run's metrics.json; course_data: the
+    Regularization runs' data file; course_optimization: name -> {"train_accuracy", "cost",
+    "run"}; runs: dataset -> [(Variant, metrics with its diagnosis)]; gradchecks: dataset ->
+    stage JSON; digits: reports/digits/summary.json (None leaves section (e) out); studies:
+    name -> record (sections (f)-(j)); a missing name leaves its section out."""
+
+    course_init: dict
+    course_regularization: dict
+    course_data: str
+    course_optimization: dict
+    runs: dict[str, list]
+    gradchecks: dict[str, dict]
+    digits: dict | None = None
+    studies: dict = field(default_factory=dict)
+
+
+def render(params: dict, inputs: Inputs) -> str:
+    """The whole report."""
+    course_init, course_optimization, runs, gradchecks = inputs.course_init, inputs.course_optimization, inputs.runs, inputs.gradchecks
+    digits, studies = inputs.digits, inputs.studies
     bayes_used = {ds: sorted({f"{m['bayes_error']:g}" for _, m in r}) for ds, r in runs.items()}
     bayes_text = ", ".join(f"{ds} {'/'.join(values)}" for ds, values in bayes_used.items())
     train = params["train"]
@@ -198,10 +219,9 @@ def render(params: dict, course_init: dict, course_regularization: dict, course_
         "",
     ]
     out += [
-        md(course_regularization_table(course_regularization["runs"])),
+        md(course_regularization_table(inputs.course_regularization)),
         "",
-        f"Data: `{course_regularization['mat_path']}` (sha256 `{course_regularization['sha256'][:16]}...`), "
-        "shipped with the project (data/course/README.md).",
+        f"Data: `{inputs.course_data}`, the course's own, shipped with the project (data/course/README.md).",
         "",
         "### Optimization (week 2: moons, `experiment=course_optimization`, layers [5,2], mini-batches of 64, 5000 epochs)",
         "",
@@ -210,7 +230,7 @@ def render(params: dict, course_init: dict, course_regularization: dict, course_
         f"after epoch {COST_EPOCH}, ours beside them (match: accuracy to {DECIMALS} decimals and cost to "
         f"{COST_DECIMALS}):",
         "",
-        md(course_optimization_table(course_optimization, params["course"]["optimization"]), numparse=False),
+        md(course_optimization_table(course_optimization), numparse=False),
     ]
     out += [
         "",
@@ -282,24 +302,25 @@ def render(params: dict, course_init: dict, course_regularization: dict, course_
             figure_rows.append({"run": f"{dataset} {variant.name}", "cost": f"[cost]({d}/cost.png)", "boundary": f"[boundary]({d}/boundary.png)"})
     out += [md(pd.DataFrame(figure_rows)), "", "`dvc plots show` renders every cost curve (costs.csv) and figure into dvc_plots/index.html."]
     if digits is not None:
-        out += digits_section(params["digits"], digits)
+        out += digits_section(digits)
     out += report_studies.sections(studies or {}, published_he=PUBLISHED_INIT["he"])
     return "\n".join(out) + "\n"
 
 
-def digits_section(settings: dict, summary: dict) -> list[str]:
+def digits_section(summary: dict) -> list[str]:
     """(e): the digits variants, the best one's confusion matrix, the gradient checks."""
+    settings = summary["settings"]
     rows = [
         {"variant": name, "batch norm": "yes" if v["batch_norm"] else "no", "lambd": v["lambd"], "keep_prob": v["keep_prob"],
          "train": v["train_accuracy"], "dev": v["dev_accuracy"], "test": v["test_accuracy"], "final cost": v["final_cost"]}
-        for name, v in ((name, summary["variants"][name]) for name in settings["variants"])
+        for name, v in summary["variants"].items()
     ]
 
     checks = [
         {"variant": name, "arrays": ", ".join(c["init"]["per_param"]),
          "at init": f"{c['init']['difference']:.2e}", "verdict (init)": c["init"]["verdict"],
          "at trained": f"{c['trained']['difference']:.2e}", "verdict (trained)": c["trained"]["verdict"]}
-        for name, c in ((name, summary["gradcheck"][name]) for name in settings["variants"])
+        for name, c in summary["gradcheck"].items()
     ]
     best = summary["best"]
     return [
@@ -356,13 +377,11 @@ def read_json(path: Path) -> dict:
         raise InputError(f"report: cannot read {path} ({error}); run the earlier stages first (dvc repro)") from None
 
 
-def read_studies(params: dict, studies_dir: Path = Path("reports/studies"), models: Path = Path("models")) -> dict:
-    """The records of the studies params.yaml lists under ``studies`` (stages of the same names)."""
-    listed = params.get("studies") or {}
-    records = {name: read_json(studies_dir / f"{name}.json") for name in report_studies.FROM_JSON if name in listed}
-    if "multi_seed" in listed:
-        seeds = [int(seed) for seed in str(listed["multi_seed"]["seeds"]).split(",")]  # "1,2,3": a Hydra sweep list
-        records["multi_seed"] = {seed: read_json(models / "multi_seed" / f"seed-{seed}" / "metrics.json") for seed in seeds}
+def read_studies(studies_dir: Path = Path("reports/studies"), models: Path = Path("models")) -> dict:
+    """The studies' records (their stages' JSON; multi_seed's: seed -> that run's metrics.json)."""
+    records = {name: read_json(studies_dir / f"{name}.json") for name in report_studies.FROM_JSON}
+    seeds = sorted(models.glob("multi_seed/seed-*/metrics.json"), key=lambda p: int(p.parent.name.removeprefix("seed-")))
+    records["multi_seed"] = {int(path.parent.name.removeprefix("seed-")): read_json(path) for path in seeds}
     return records
 
 
@@ -372,28 +391,73 @@ def read_run(directory: Path) -> dict:
     return {**read_json(directory / "metrics.json"), "diagnosis": tags["diagnosis"], "bayes_error": float(tags["bayes_error"])}
 
 
-def read_course_optimization(directory: Path) -> dict:
-    """name -> the run's train accuracy and its cost after epoch COST_EPOCH (stage course_optimization)."""
-    return {
-        name: {"train_accuracy": read_json(directory / name / "metrics.json")["train_accuracy"],
-               "cost": cost_at(directory / name / "costs.csv", COST_EPOCH)}
-        for name in PUBLISHED_OPTIMIZATION
+def read_config(directory: Path) -> dict:
+    try:
+        return yaml.safe_load((directory / "config.yaml").read_text())
+    except OSError as error:
+        raise InputError(f"report: cannot read {directory / 'config.yaml'} ({error}); run the earlier stages first (dvc repro)") from None
+
+
+def week2_overrides(config: dict) -> str:
+    """What sets a week-2 run apart, as the contract's overrides of experiment=course_optimization."""
+    decay = config["lr_decay"]
+    words = [f"optimizer={config['optimizer']['name']}", f"learning_rate={config['learning_rate']:g}"]
+    if decay["schedule"] != "none":
+        words.append(f"lr_decay.schedule={decay['schedule']} lr_decay.decay_rate={decay['decay_rate']:g}")
+        if decay["schedule"] == "staircase":
+            words.append(f"lr_decay.interval={decay['interval']}")
+    return " ".join(words)
+
+
+def read(params: dict, models: Path = Path("models"), reports: Path = Path("reports")) -> Inputs:
+    course = models / "course"
+    return Inputs(
+        course_init={init: read_json(course / f"init-{init}" / "metrics.json") for init in PUBLISHED_INIT},
+        course_regularization={name: read_json(course / "regularization" / name / "metrics.json") for name in PUBLISHED_REGULARIZATION},
+        course_data=read_config(course / "regularization" / "baseline")["dataset"]["path"],
+        course_optimization={
+            name: {"train_accuracy": read_json(course / "optimization" / name / "metrics.json")["train_accuracy"],
+                   "cost": cost_at(course / "optimization" / name / "costs.csv", COST_EPOCH),
+                   "run": week2_overrides(read_config(course / "optimization" / name))}
+            for name in PUBLISHED_OPTIMIZATION
+        },
+        runs={ds: [(v, read_run(v.directory(models))) for v in variants(params, ds)] for ds in params["datasets"]},
+        gradchecks={ds: read_json(reports / "gradcheck" / f"{ds}.json") for ds in params["datasets"]},
+        digits=read_json(reports / "digits" / "summary.json"),
+        studies=read_studies(reports / "studies", models),
+    )
+
+
+def headline(inputs: Inputs) -> dict:
+    """reports/summary.json, DVC's metrics: the few numbers to compare across experiments
+    (`dvc exp show`, `dvc metrics diff`). How many course figures we match, the best held-out
+    accuracy on each dataset (dev, else test), the digits test accuracy, the gradient checks."""
+    def best(runs: list) -> float:
+        return max(m.get("dev_accuracy", m["test_accuracy"]) for _, m in runs)
+
+    tables = {"init": course_init_table(inputs.course_init), "regularization": course_regularization_table(inputs.course_regularization),
+              "optimization": course_optimization_table(inputs.course_optimization)}
+    verdicts = [c[p]["verdict"] for checks in inputs.gradchecks.values() for c in checks.values() for p in ("init", "trained")]
+    if inputs.digits is not None:
+        verdicts += [c[p]["verdict"] for c in inputs.digits["gradcheck"].values() for p in ("init", "trained")]
+    summary = {
+        "course_figures_matched": {name: int((table.iloc[:, -1] == "yes").sum()) for name, table in tables.items()},
+        "best_held_out_accuracy": {ds: round(best(runs), 4) for ds, runs in inputs.runs.items()},
+        "gradient_checks": {words.split()[0]: verdicts.count(v) for v, words in VERDICTS.items()},
     }
+    if inputs.digits is not None:
+        summary["digits_test_accuracy"] = round(inputs.digits["variants"][inputs.digits["best"]]["test_accuracy"], 4)
+    return summary
 
 
 @report_errors
 def main(argv: list[str] | None = None) -> None:
-    argv = arguments(argv, 1, "python -m src.pipeline.report OUT.md")
-    models, gradcheck_dir = Path("models"), Path("reports/gradcheck")
+    argv = arguments(argv, 2, "python -m src.pipeline.report OUT.md SUMMARY.json")
     params = load_params()
-    course_init = {init: read_json(models / "course" / f"init-{init}" / "metrics.json") for init in PUBLISHED_INIT}
-    course_regularization = read_json(models / "course" / "regularization.json")
-    course_optimization = read_course_optimization(models / "course" / "optimization")
-    runs = {ds: [(v, read_run(v.directory(models))) for v in variants(params, ds)] for ds in params["datasets"]}
-    gradchecks = {ds: read_json(gradcheck_dir / f"{ds}.json") for ds in params["datasets"]}
-    digits = read_json(Path("reports/digits/summary.json")) if "digits" in params else None
-    atomic_write_text(argv[0], render(params, course_init, course_regularization, course_optimization, runs, gradchecks, digits, read_studies(params)))
-    print(f"report -> {argv[0]}")
+    inputs = read(params)
+    atomic_write_text(argv[0], render(params, inputs))
+    atomic_write_json(argv[1], headline(inputs))
+    print(f"report -> {argv[0]}, {argv[1]}")
 
 
 if __name__ == "__main__":

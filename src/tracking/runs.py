@@ -73,7 +73,7 @@ def run_name(cfg: DictConfig) -> str:
     if HydraConfig.initialized():
         hydra_cfg = HydraConfig.get()
         label = hydra_cfg.runtime.choices.get("experiment") or label
-        overrides = list(hydra_cfg.overrides.task)
+        overrides = OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False)  # as typed
         swept = os.environ.get(SWEPT_KEYS_ENV)
         if hydra_cfg.mode == RunMode.MULTIRUN and swept:
             overrides = [o for o in overrides if _key(o) in swept.split(",")]

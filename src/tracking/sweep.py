@@ -17,16 +17,22 @@ import os
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from .runs import PARENT_RUN_ENV, PARENT_TAG, SWEPT_KEYS_ENV, dataset_label, enabled, end
 from .store import open_store, source_tags
 
 
+def task_overrides(config: DictConfig) -> list[str]:
+    """The command line's overrides as typed: an ``out_dir=...${seed}`` is a job's
+    interpolation, which the launching process must not try to resolve."""
+    return OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
+
+
 def swept_keys(config: DictConfig) -> list[str]:
     """The keys the sweep varies: sweep overrides on the command line (``lambd=0,0.7``)
     and the sweeper's own ``params`` (presets such as experiment=multi_seed)."""
-    parsed = OverridesParser.create().parse_overrides(list(config.hydra.overrides.task))
+    parsed = OverridesParser.create().parse_overrides(task_overrides(config))
     keys = {o.key_or_group for o in parsed if o.is_sweep_override()}
     keys.update((config.hydra.sweeper.get("params") or {}).keys())
     return sorted(keys)
@@ -43,7 +49,7 @@ class SweepCallback(Callback):
             return
         self.client, self.experiment_id = open_store()  # store ready before any job starts
         sweep_id = str(config.hydra.sweep.dir)
-        overrides = " ".join(config.hydra.overrides.task) or "defaults"
+        overrides = " ".join(task_overrides(config)) or "defaults"
         label = config.hydra.runtime.choices.get("experiment") or dataset_label(config)
         tags = {**source_tags(), "sweep_id": sweep_id, "sweep_parent": "true", "sweep_overrides": overrides[:5000]}
         info = self.client.create_run(self.experiment_id, run_name=f"sweep {label}: {overrides}"[:250], tags=tags).info

@@ -23,7 +23,7 @@ def digest(path: Path) -> str:
 
 @pytest.mark.parametrize("name", sorted(stage.GENERATORS))
 def test_generated_files_are_byte_identical_across_runs(tmp_path, name):
-    options = PARAMS["generate"][name]
+    options = stage.settings(name)
     datasets.save_npz(stage.generate(name, options), tmp_path / "a.npz")
     datasets.save_npz(stage.generate(name, options), tmp_path / "b.npz")
     assert digest(tmp_path / "a.npz") == digest(tmp_path / "b.npz")
@@ -31,7 +31,7 @@ def test_generated_files_are_byte_identical_across_runs(tmp_path, name):
 
 @pytest.mark.parametrize("name", sorted(stage.GENERATORS))
 def test_course_layout_and_labels(name):
-    dataset = stage.generate(name, PARAMS["generate"][name])
+    dataset = stage.generate(name, stage.settings(name))
     for split in dataset.splits.values():
         n_x, m = split.X.shape
         assert n_x == 2 and split.Y.shape == (1, m)
@@ -40,8 +40,8 @@ def test_course_layout_and_labels(name):
 
 
 def test_split_sizes():
-    football = stage.generate("football", PARAMS["generate"]["football"])
-    p = PARAMS["generate"]["football"]
+    football = stage.generate("football", stage.settings("football"))
+    p = stage.settings("football")
     assert [s.X.shape[1] for s in football.splits.values()] == [p["n_train"], p["n_dev"], p["n_test"]]
     circles = stage.generate("circles", {})
     assert {k: s.X.shape[1] for k, s in circles.splits.items()} == {"train": 300, "test": 100}
@@ -59,7 +59,7 @@ def test_circles_are_the_course_draws():
 
 @pytest.mark.parametrize("name", ["football", "moons", "circles"])
 def test_classes_are_balanced(name):
-    dataset = stage.generate(name, PARAMS["generate"][name])
+    dataset = stage.generate(name, stage.settings(name))
     for split in dataset.splits.values():
         assert 0.4 <= split.Y.mean() <= 0.6
 
@@ -81,13 +81,13 @@ def test_football_seed_matters_and_is_private():
 
 def test_saved_npz_has_no_pickles(tmp_path):
     path = tmp_path / "football.npz"
-    datasets.save_npz(stage.generate("football", PARAMS["generate"]["football"]), path)
+    datasets.save_npz(stage.generate("football", stage.settings("football")), path)
     with np.load(path, allow_pickle=False) as f:  # would raise on an object array
         arrays = {k: f[k] for k in f.files}
     assert sorted(arrays) == ["X_dev", "X_test", "X_train", "Y_dev", "Y_test", "Y_train", "bayes_error"]
     assert all(a.dtype != object for a in arrays.values())
     # football's label noise is its Bayes error, carried by the file into every run on it
-    assert arrays["bayes_error"] == PARAMS["generate"]["football"]["label_noise"]
+    assert arrays["bayes_error"] == stage.settings("football")["label_noise"]
     assert datasets.load_npz(path).bayes_error == 0.1
     with zipfile.ZipFile(path) as archive:
         assert all(name.endswith(".npy") for name in archive.namelist())
@@ -112,18 +112,22 @@ def test_generate_main_writes_the_file(tmp_path, capsys):
     assert "football" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", ["football", "moons"])
-def test_params_yaml_and_conf_agree(name):
-    """python -m src.train dataset=NAME generates what the pipeline generates."""
-    conf = yaml.safe_load((ROOT / "conf" / "dataset" / f"{name}.yaml").read_text())
-    conf.pop("name")
-    defaults = {key: value for key, value in conf.items() if value is None}  # null: the generator's own default
-    assert {key: value for key, value in conf.items() if key not in defaults} == PARAMS["generate"][name]
+def test_the_generated_file_is_what_the_train_cli_trains_on(tmp_path):
+    """One source for a dataset's settings: conf/dataset/NAME.yaml, read by the stage and by
+    `python -m src.train dataset=NAME` alike."""
+    from src.config import run_config
+    from src.recipe import load_dataset
+
+    for name in ("football", "moons"):
+        generated = stage.generate(name, stage.settings(name))
+        trained_on = load_dataset(run_config([f"dataset={name}", "normalize=false"]))
+        assert generated.digest() == trained_on.digest() and generated.bayes_error == trained_on.bayes_error
+    assert stage.settings("moons") == {"n_train": 300, "n_dev": 200, "n_test": 200, "noise": 0.2, "seed": 0}  # null dropped
 
 
 def test_every_pipeline_dataset_has_a_generator():
-    assert sorted(PARAMS["datasets"]) == sorted(PARAMS["generate"])
     assert set(PARAMS["datasets"]) <= set(stage.GENERATORS)
+    assert all((ROOT / "conf" / "dataset" / f"{name}.yaml").is_file() for name in PARAMS["datasets"])
 
 
 def test_the_course_data_ships_with_the_project():
@@ -132,4 +136,4 @@ def test_the_course_data_ships_with_the_project():
     assert hashlib.sha256(path.read_bytes()).hexdigest() == "1218828095bf91d215622d00b2a5b8784c359e29d9d9c5734949b8e60c5bc231"
     dataset = datasets.load_mat(str(path))
     assert dataset.train.X.shape == (2, 211) and dataset.test.X.shape == (2, 200)
-    assert PARAMS["course"]["mat_path"] == "data/course/data.mat"
+    assert "dataset.path=data/course/data.mat" in (ROOT / "dvc.yaml").read_text()

@@ -11,8 +11,7 @@ from src.pipeline.common import Variant, variants
 
 PARAMS = {
     "datasets": ["football"],
-    "train": {"inits": ["he"], "lambd": 0.7, "keep_prob": 0.86, "layers": "[20,3]", "learning_rate": 0.1, "num_iterations": 10, "seed": 3, "rng": "modern"},
-    "course": {"mat_path": "data/course/data.mat", "optimization": {name: f"optimizer={name}" for name in report.PUBLISHED_OPTIMIZATION}},
+    "train": {"inits": "he", "lambd": 0.7, "keep_prob": 0.86, "layers": "[20,3]", "learning_rate": 0.1, "num_iterations": 10, "seed": 3, "rng": "modern"},
 }
 
 
@@ -108,23 +107,33 @@ PUBLISHED_WEEK2 = {  # the optimization notebook: train accuracy, cost after epo
 }
 
 
-def render(optimization=None):
-    course_init = {k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_INIT.items()}
-    regularization = {k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_REGULARIZATION.items()}
-    if optimization is None:
-        optimization = {k: {"train_accuracy": a, "cost": c} for k, (a, c) in PUBLISHED_WEEK2.items()}
-    checks = {"football": {v.name: {"lambd": v.lambd, "init": gradcheck_point(1e-8), "trained": gradcheck_point(1e-8)} for v, _ in football_runs()}}
-    return render_with(checks["football"], optimization)
+def week2(**changed):
+    runs = {k: {"train_accuracy": a, "cost": c, "run": f"optimizer={k}"} for k, (a, c) in PUBLISHED_WEEK2.items()}
+    for name, (accuracy, cost) in changed.items():
+        runs[name] = {**runs[name], "train_accuracy": accuracy, "cost": cost}
+    return runs
 
 
-def render_with(checks, optimization=None):
-    course_init = {k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_INIT.items()}
-    regularization = {k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_REGULARIZATION.items()}
-    if optimization is None:
-        optimization = {k: {"train_accuracy": a, "cost": c} for k, (a, c) in PUBLISHED_WEEK2.items()}
-    checks = {"football": checks}
-    return report.render(PARAMS, course_init, {"status": "ok", "mat_path": "x.mat", "sha256": "ab" * 32, "runs": regularization},
-                         optimization, {"football": football_runs()}, checks)
+def inputs(checks=None, digits=None):
+    if checks is None:
+        checks = {v.name: {"lambd": v.lambd, "init": gradcheck_point(1e-8), "trained": gradcheck_point(1e-8)} for v, _ in football_runs()}
+    return report.Inputs(
+        course_init={k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_INIT.items()},
+        course_regularization={k: {"train_accuracy": a, "test_accuracy": b} for k, (a, b) in report.PUBLISHED_REGULARIZATION.items()},
+        course_data="data/course/data.mat",
+        course_optimization=week2(),
+        runs={"football": football_runs()},
+        gradchecks={"football": checks},
+        digits=digits,
+    )
+
+
+def render():
+    return report.render(PARAMS, inputs())
+
+
+def render_with(checks):
+    return report.render(PARAMS, inputs(checks))
 
 
 def test_published_week2_figures_are_the_notebooks():
@@ -136,13 +145,12 @@ def test_render_has_all_three_course_tables():
     assert "| lambd=0.7 " in text and "### Optimization (week 2" in text
     assert len(re.findall(r"\| yes +\|", text)) == 3 + 3 + 7
     assert "| `optimizer=adam_staircase` " in text and "| 0.128361 " in text
+    assert "Data: `data/course/data.mat`" in text
     assert "[boundary](../models/football/he-l2_0.0-kp_1.0/boundary.png)" in text
 
 
 def test_week2_table_flags_a_cost_off_in_the_sixth_decimal():
-    optimization = {k: {"train_accuracy": a, "cost": c} for k, (a, c) in PUBLISHED_WEEK2.items()}
-    optimization["adam"] = {"train_accuracy": 0.9433333, "cost": 0.136068}
-    table = report.course_optimization_table(optimization, PARAMS["course"]["optimization"])
+    table = report.course_optimization_table(week2(adam=(0.9433333, 0.136068)))
     assert list(table["match"]) == ["yes", "yes", "NO", "yes", "yes", "yes", "yes"]
 
 
@@ -151,3 +159,24 @@ def test_cost_at_reads_the_recorded_epoch(tmp_path):
     assert report.cost_at(tmp_path / "costs.csv", 4000) == 0.1360661615397438
     with pytest.raises(report.InputError, match="no cost at epoch 1000"):
         report.cost_at(tmp_path / "costs.csv", 1000)
+
+
+def test_week2_overrides_are_the_contracts_way_of_writing_a_run():
+    config = {"optimizer": {"name": "adam", "beta1": 0.9}, "learning_rate": 0.01,
+              "lr_decay": {"schedule": "staircase", "decay_rate": 1.0, "interval": 1000}}
+    assert report.week2_overrides(config) == (
+        "optimizer=adam learning_rate=0.01 lr_decay.schedule=staircase lr_decay.decay_rate=1 lr_decay.interval=1000")
+    plain = {**config, "optimizer": {"name": "gd"}, "learning_rate": 0.0007, "lr_decay": {"schedule": "none", "decay_rate": 1.0, "interval": 1000}}
+    assert report.week2_overrides(plain) == "optimizer=gd learning_rate=0.0007"
+
+
+def test_headline_metrics_are_few_numbers():
+    digits = {"variants": {"l2": {"test_accuracy": 0.98333}}, "best": "l2",
+              "gradcheck": {"l2": {"init": {"verdict": "pass"}, "trained": {"verdict": "rounding"}}}}
+    summary = report.headline(inputs(digits=digits))
+    assert summary == {
+        "course_figures_matched": {"init": 3, "regularization": 3, "optimization": 7},
+        "best_held_out_accuracy": {"football": 0.87},
+        "gradient_checks": {"passed": 9, "inconclusive": 1, "failed": 0},
+        "digits_test_accuracy": 0.9833,
+    }
