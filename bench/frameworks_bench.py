@@ -13,7 +13,6 @@ import argparse
 import time
 import warnings
 
-import numpy as np
 from threadpoolctl import threadpool_limits
 
 from bench.iteration_bench import course_training_set

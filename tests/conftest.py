@@ -10,6 +10,8 @@ import os
 
 import pytest
 
+pytest_plugins = ("tests.mlflow_server",)  # the mlflow_server fixture: a real server on loopback
+
 # Set at import, before any test module imports mlflow, ray or dvc.
 OFFLINE = {
     "MLFLOW_DISABLE_TELEMETRY": "true",

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from src.data import standardize as normalize
 from src.data.datasets import Dataset, Split

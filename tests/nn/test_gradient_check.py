@@ -2,7 +2,6 @@
 the one verdict rule (pass / rounding / fail), and its inputs left untouched."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest

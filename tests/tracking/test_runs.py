@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from src import artifacts
 from src.tracking import runs
 from src.tracking import store as tracking_store
 from src.config import RunConfig, compose
