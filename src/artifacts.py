@@ -2,8 +2,11 @@
 
 Only deterministic content, so a rerun with the same config hashes the same:
 ``metrics.json``, ``tags.json`` (the diagnosis, as MLflow tags it), ``costs.csv``,
-``params.npz``, ``config.yaml``, ``cost.png`` and, for 2D data, ``boundary.png``. The pipeline declares these as DVC
-outputs; tracking logs the same directory as MLflow artifacts.
+``params.npz``, ``config.yaml``, ``dataset.json`` (the data's hashes and sizes, a few
+examples), ``cost.png`` and, for 2D data, ``boundary.png``; a tracked run adds
+``gradcheck.json`` (its at-init gradient check). The pipeline keeps these as DVC
+outputs; the tracking logs the directory into MLflow, the same way live or later
+(``python -m src.tracking.relog DIR``): the directory is the run.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ def write(result, run, directory: str | Path) -> Path:
     atomic_write_text(directory / "costs.csv", "\n".join(lines) + "\n")
     atomic_write_npz(directory / "params.npz", **{k: np.asarray(v) for k, v in result.params.items()})
     atomic_write_text(directory / "config.yaml", run.to_yaml())
+    atomic_write_json(directory / "dataset.json", dataset_facts(result.dataset))
     from . import plots  # matplotlib only when figures are drawn
 
     plots.cost_curve(result.cost_steps, result.costs, directory / "cost.png", title(run))
@@ -37,6 +41,23 @@ def write(result, run, directory: str | Path) -> Path:
     if train.X.shape[0] == 2:
         plots.decision_boundary(result.params, train.X, train.Y, directory / "boundary.png", title(run))
     return directory
+
+
+def dataset_facts(dataset, examples: int = 5) -> dict:
+    """What the tracking says of a run's data: its hash, each split's hash and size, the
+    number of features, and the first training examples as rows (the model's input example)."""
+    return {
+        "digest": dataset.digest(),
+        "features": int(dataset.train.X.shape[0]),
+        "splits": {name: {"digest": dataset.digest(name), "examples": int(split.X.shape[1])}
+                   for name, split in dataset.splits.items()},
+        "example": dataset.train.X[:, :examples].T.tolist(),
+    }
+
+
+def write_gradcheck(check, directory: str | Path) -> None:
+    """A run's at-init gradient check: its difference and the one rule's verdict."""
+    atomic_write_json(Path(directory) / "gradcheck.json", {"difference": check.difference, "verdict": check.verdict})
 
 
 def prepare(directory: str | Path) -> Path:

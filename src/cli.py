@@ -13,6 +13,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from .errors import InputError
 from .nn.errors import DivergedError
+from .workers import mark_launcher
 
 EXPECTED = (InputError, DivergedError, HydraException, OmegaConfBaseException, OSError)
 
@@ -89,6 +90,7 @@ def run(hydra_main) -> None:
     """Call a ``@hydra.main`` function through ``report_errors``, Hydra's own errors included."""
     # Make Hydra re-raise instead of printing its own multi-line report.
     os.environ["HYDRA_FULL_ERROR"] = "1"
+    mark_launcher()  # a sweep's workers die with this process (src/workers.py)
     stderr, sys.stderr = sys.stderr, _WithoutHydraJobError(sys.stderr)
     try:
         report_errors(hydra_main)()

@@ -4,6 +4,7 @@
     python -m src.compare --sweep latest           # the jobs of the newest sweep
     python -m src.compare --sweep RUN_ID --sort test_accuracy --ascending
     python -m src.compare --sweep latest --aggregate   # mean +- std over seeds per configuration
+    python -m src.compare --reap                   # end KILLED this host's runs whose process is gone
 
 Prints a table of params and metrics, one row per run, and writes it as
 ``OUT.md`` and ``OUT.csv`` (default ``outputs/compare``). The store and the
@@ -19,6 +20,7 @@ import pandas as pd
 
 from .tracking import runs as tracking_runs
 from .tracking import store
+from .tracking.reap import reap
 from .aggregate import aggregate
 from .cli import report_errors
 from .errors import InputError
@@ -117,7 +119,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="outputs/compare", help="writes OUT.md and OUT.csv (default outputs/compare)")
     parser.add_argument("--aggregate", action="store_true",
                         help="one row per configuration: mean and std of each metric over seeds (src/aggregate.py)")
+    parser.add_argument("--reap", action="store_true",
+                        help="only end KILLED the RUNNING runs of this host whose process is gone (src/tracking/reap.py)")
     args = parser.parse_args(argv)
+    if args.reap:
+        client, experiment_id = store.open_store()
+        reaped = reap(client, [experiment_id])
+        print(f"ended KILLED {len(reaped)} run(s) whose process is gone" + "".join(f"\n  {run_id}" for run_id in reaped))
+        return
     runs = load_runs(args.sweep)
     if args.aggregate:
         table = aggregated_table(runs, args.sort, args.ascending)

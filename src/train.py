@@ -6,6 +6,7 @@ tracking to log. ``main`` is the thin Hydra entry point around it.
 """
 from __future__ import annotations
 
+import os
 import warnings
 
 import hydra
@@ -17,6 +18,7 @@ from .tracking import runs as tracking
 from .cli import run
 from .config import CONF_DIR, RunConfig
 from .data.datasets import SPLITS
+from .workers import LauncherGone, dying_with_launcher
 
 GRADCHECK_EXAMPLES = 64  # the tracked at-init check: cheap on purpose
 
@@ -40,18 +42,22 @@ def train_holding_warnings(run_config: RunConfig, on_cost=None) -> recipe.RunRes
 
 def run_job(cfg: DictConfig) -> float:
     """One training job: train, write the run directory, track it in MLflow."""
-    with tracking.start(cfg) as tracked:  # a no-op with tracking=false; an error ends the run FAILED
-        # Bad config and an unwritable out_dir fail before any training or file,
-        # inside the run, so a sweep shows the failed job and its message.
-        run_config = RunConfig.parse(cfg)
-        out_dir = artifacts.prepare(run_config.out_dir or HydraConfig.get().runtime.output_dir)
-        result = train_holding_warnings(run_config, on_cost=tracked.log_cost)
-        print(summary(result))
-        artifacts.write(result, run_config, out_dir)
-        check = None
-        if run_config.tracking:
-            check = recipe.gradient_check(run_config, result.initial_params, result.dataset.train, GRADCHECK_EXAMPLES)
-        tracked.log_result(result, out_dir, check)
+    try:
+        # In a sweep's worker, the job stops if the launching process dies.
+        with tracking.start(cfg) as tracked, dying_with_launcher():  # an error ends the run FAILED
+            # Bad config and an unwritable out_dir fail before any training or file,
+            # inside the run, so a sweep shows the failed job and its message.
+            run_config = RunConfig.parse(cfg)
+            out_dir = artifacts.prepare(run_config.out_dir or HydraConfig.get().runtime.output_dir)
+            result = train_holding_warnings(run_config, on_cost=tracked.log_cost)
+            print(summary(result))
+            artifacts.write(result, run_config, out_dir)
+            if run_config.tracking:
+                check = recipe.gradient_check(run_config, result.initial_params, result.dataset.train, GRADCHECK_EXAMPLES)
+                artifacts.write_gradcheck(check, out_dir)
+            tracked.log_result(out_dir, train_seconds=result.seconds)
+    except LauncherGone:
+        os._exit(143)  # its run is ended KILLED; nobody is left to report to (128 + SIGTERM)
     return result.metrics.get("dev_accuracy", result.metrics["test_accuracy"])
 
 

@@ -33,9 +33,10 @@ def serve(directory: Path, command: str = "server", port: int | None = None):
     """``mlflow server`` (or ``ui``) on 127.0.0.1, its store in ``directory``; yields its URL
     once /health answers, and always stops it."""
     tmp_path = Path(directory)
+    tmp_path.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
-    log = open(tmp_path / "server.log", "w")
+    log = open(tmp_path / "server.log", "a")  # a server restarted on the same store adds to its log
     server = subprocess.Popen(
         [sys.executable, "-m", "mlflow", command, "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
          "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}", "--artifacts-destination", str(tmp_path / "server-artifacts")],
@@ -63,8 +64,6 @@ def serve(directory: Path, command: str = "server", port: int | None = None):
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=20)
         log.close()
-
-
 
 
 @pytest.fixture

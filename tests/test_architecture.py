@@ -23,6 +23,8 @@ PARTS = {
     "src.artifacts": "outputs",
     "src.tracking": "tracking",
     "src.tracking.model": "served",  # the MLflow model: MLflow loads this file alone
+    "src.tracking.relog": "cli",
+    "src.workers": "entry",
     "src.cli": "entry",
     "src.launcher": "entry",
     "hydra_plugins": "entry",

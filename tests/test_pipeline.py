@@ -8,10 +8,12 @@ tracked in a store of the copy's own.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -36,11 +38,9 @@ def run(args, cwd, env, timeout=600):
     return proc
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    if shutil.which("git") is None:
-        pytest.skip("git is needed to copy the project")
-    root = tmp_path_factory.mktemp("pipeline") / "project"
+def copy_project(root: Path) -> dict:
+    """The project's files in ``root``, with the reduced matrix and studies, as a fresh git
+    repository with a tracking store of its own beside it; the environment to run it in."""
     for name in project_files():
         if name == "dvc.lock":  # start from scratch, as after a clone without outputs
             continue
@@ -71,6 +71,15 @@ def project(tmp_path_factory):
     run(["git", "init", "-q"], root, env)
     run(["git", "add", "-A"], root, env)
     run(["git", "commit", "-q", "-m", "copy"], root, env)
+    return env
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    if shutil.which("git") is None:
+        pytest.skip("git is needed to copy the project")
+    root = tmp_path_factory.mktemp("pipeline") / "project"
+    env = copy_project(root)
     dvc = [sys.executable, "-m", "dvc"]
     first = run([*dvc, "repro"], root, env)
     return root, env, dvc, first
@@ -131,7 +140,8 @@ def test_headline_metrics_fit_a_screen(project):
     assert summary["course_figures_matched"] == {"init": 3, "regularization": 3, "optimization": 7}
     assert summary["gradient_checks"]["failed"] == 0 and 0.9 < summary["digits_test_accuracy"] <= 1
     shown = run([*dvc, "metrics", "show", "--json"], root, env).stdout
-    assert list(json.loads(shown)["workspace"]["data"]) == ["reports/summary.json"]
+    [workspace] = json.loads(shown).values()
+    assert list(workspace["data"]) == ["reports/summary.json"]
     header = run([*dvc, "exp", "show", "--no-pager", "--md"], root, env).stdout.splitlines()[0]
     assert len(header.strip("|").split("|")) <= 40, header
     plots = run([*dvc, "plots", "show", "-o", str(root.parent / "plots")], root, env)
@@ -181,3 +191,64 @@ def test_every_runs_mlflow_diagnosis_is_the_reports(project):
         rows = [[cell.strip() for cell in line.split("|")] for line in football.splitlines() if line.startswith("| ")]
         row = next(cells for cells in rows if cells[1:3] == ["he", variant])
         assert row[-2] == WORDING[tags["diagnosis"]], row
+
+
+def stage_process(root: Path, module: str) -> int | None:
+    """The pid of the stage's own process running ``python -m MODULE`` in ``root`` (not one
+    of its workers: those are children of a process running the same module)."""
+    commands = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                cwd = os.readlink(entry / "cwd")
+            except OSError:  # gone meanwhile
+                continue
+            commands[int(entry.name)] = (module.encode() in argv and cwd == str(root), parent)
+    return next((pid for pid, (ours, parent) in commands.items() if ours and not commands.get(parent, (False,))[0]), None)
+
+
+def test_a_stage_killed_mid_run_reruns_to_the_same_outputs(project, tmp_path):
+    """kill -9 of a stage's process (train@football's sweep launcher, mid-matrix), then
+    `dvc repro` again: it finishes, every output hashes as in the uninterrupted run, and
+    the killed runs end KILLED in MLflow (none RUNNING)."""
+    from mlflow.tracking import MlflowClient
+
+    reference, _, dvc, _ = project
+    root = tmp_path / "project"
+    env = copy_project(root)
+    run([*dvc, "repro", "normalize@football"], root, env)
+    repro = subprocess.Popen([*dvc, "repro", "train@football"], cwd=root, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not list((root / "models" / "football").glob("*/metrics.json")):  # one run done, the others not
+            assert repro.poll() is None and time.monotonic() < deadline, "the stage ended before it could be killed"
+            time.sleep(0.05)
+        launcher = stage_process(root, "src.train")
+        assert launcher is not None
+        os.kill(launcher, signal.SIGKILL)
+        output, _ = repro.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(repro.pid, signal.SIGKILL)
+    assert repro.returncode != 0 and "failed to reproduce 'train@football'" in output, output[-3000:]
+    assert len(list((root / "models" / "football").glob("*/metrics.json"))) < 4  # it was cut short
+    deadline = time.monotonic() + 10  # its workers die with it (src/workers.py)
+    while stage_process(root, "src.train") is not None:
+        assert time.monotonic() < deadline, "a worker of the killed stage lives on"
+        time.sleep(0.1)
+
+    again = run([*dvc, "repro", "train@football"], root, env)
+    assert "Running stage 'train@football'" in again.stdout
+
+    def outs(project_root: Path) -> dict:
+        stages = yaml.safe_load((project_root / "dvc.lock").read_text())["stages"]
+        return {name: [(o["path"], o["md5"]) for o in stages[name]["outs"]]
+                for name in ("generate@football", "normalize@football", "train@football")}
+
+    assert outs(root) == outs(reference)
+    client = MlflowClient(env["MLFLOW_TRACKING_URI"])
+    statuses = [r.info.status for r in client.search_runs([e.experiment_id for e in client.search_experiments()])]
+    assert "RUNNING" not in statuses and "KILLED" in statuses, statuses

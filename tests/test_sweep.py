@@ -164,6 +164,7 @@ def test_sweep_against_a_tracking_server(tmp_path, mlflow_server):
     runs = [
         {
             "id": r["info"]["run_id"],
+            "name": r["info"]["run_name"],
             "status": r["info"]["status"],
             "params": {p["key"]: p["value"] for p in r["data"].get("params", [])},
             "metrics": {m["key"]: m["value"] for m in r["data"].get("metrics", [])},

@@ -127,7 +127,10 @@ def multi_seed_section(runs: dict[int, dict], published: tuple[float, float] | N
     ]
     if published:
         def where(value: float, metric: str) -> str:
-            z = (value - stats[f"{metric}_mean"]) / stats[f"{metric}_std"]
+            mean, spread = stats[f"{metric}_mean"], stats[f"{metric}_std"]
+            if not spread > 0:  # every seed gave the same figure: no spread to place it in
+                return f"every seed here gave {mean:.4f}"
+            z = (value - mean) / spread
             return f"{abs(z):.1f} std {'above' if z > 0 else 'below'} the mean"
 
         lines.append(f"The course's single He run (its own seeding) reported train {published[0]:.4f} "

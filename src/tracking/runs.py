@@ -21,7 +21,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from .store import open_store, source_tags
+from .reap import process_tags, reap
+from .store import open_store, source_tags, tracking_uri
 
 PARENT_RUN_ENV = "IMPROVING_DNN_PARENT_RUN_ID"
 SWEPT_KEYS_ENV = "IMPROVING_DNN_SWEPT_KEYS"  # the keys a sweep varies, for its jobs' names
@@ -54,22 +55,27 @@ def run_params(cfg: DictConfig) -> dict[str, str]:
     """Every resolved config value, flattened (``dataset.n_train``); ``dataset`` is its name."""
     values = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
     values.pop("hydra", None)
+    return config_params(values)
+
+
+def config_params(values: dict) -> dict[str, str]:
+    """A run's config (a run directory's config.yaml) as MLflow params."""
     params = flatten(values)
     params["dataset"] = params.pop("dataset.name", "")
     return params
 
 
-def dataset_label(cfg: DictConfig) -> str:
-    """The dataset's name; for a file (npz, mat), the file's own name (e.g. ``football``)."""
-    path = cfg.dataset.get("path")
-    return Path(str(path)).stem if path not in (None, "???") else str(cfg.dataset.name)
+def dataset_label(dataset) -> str:
+    """The name of a dataset config; for a file (npz, mat), the file's own name (e.g. ``football``)."""
+    path = dataset.get("path")
+    return Path(str(path)).stem if path not in (None, "???") else str(dataset["name"])
 
 
 def run_name(cfg: DictConfig) -> str:
     """The dataset (or the experiment preset), the init, then what distinguishes the run:
     its command-line overrides, or in a sweep the values of the keys the sweep varies,
     e.g. ``football he lambd=0.7 keep_prob=0.86``; unique within a sweep."""
-    label, overrides = dataset_label(cfg), []
+    label, overrides = dataset_label(cfg.dataset), []
     if HydraConfig.initialized():
         hydra_cfg = HydraConfig.get()
         label = hydra_cfg.runtime.choices.get("experiment") or label
@@ -108,80 +114,123 @@ def find_parent(client, experiment_id: str, sweep_id: str) -> str | None:
     return found[0].info.run_id if found else None
 
 
-class Run:
-    """One job's MLflow run: cost points are buffered and sent with log_batch."""
+class TrackingLost(ConnectionError):
+    """The tracking store stopped answering during a run: the run is complete on disk,
+    and the message says what was not logged and how to log it later."""
 
-    def __init__(self, client, run_id: str, cfg: DictConfig):
-        self.client, self.run_id, self.cfg = client, run_id, cfg
+
+class Run:
+    """One job's MLflow run. Cost points are buffered and sent with log_batch. If the
+    store stops answering (a tracking server gone) the run goes on untracked, and
+    ``log_result`` then raises TrackingLost naming what was not logged."""
+
+    def __init__(self, client, run_id: str):
+        self.client, self.run_id = client, run_id
         self._costs: list = []
         self._last_flush = time.monotonic()
+        self.lost: str | None = None  # why the store stopped answering, once it has
 
     def log_cost(self, step: int, value: float) -> None:
         from mlflow.entities import Metric
 
+        if self.lost:
+            return
         self._costs.append(Metric("cost", float(value), int(time.time() * 1000), int(step)))
         if len(self._costs) >= COST_BATCH or time.monotonic() - self._last_flush > FLUSH_SECONDS:
             self.flush()
 
     def flush(self) -> None:
-        if self._costs:
-            self.client.log_batch(self.run_id, metrics=self._costs)
+        if self._costs and not self.lost:
+            try:
+                self.client.log_batch(self.run_id, metrics=self._costs)
+            except Exception as error:  # noqa: BLE001 (whatever the store says, training goes on)
+                self.lost = f"{type(error).__name__}: {error}".splitlines()[0][:300]
             self._costs = []
         self._last_flush = time.monotonic()
 
-    def log_result(self, result, out_dir: str | Path, gradcheck=None) -> None:
-        """The run's metrics and diagnosis tags, the at-init gradient check it was given
-        (difference and verdict), its data as dataset inputs, its directory as
-        artifacts, and the network as the model ``model`` (unless log_model=false)."""
-        from mlflow.entities import Metric, Param, RunTag
-
+    def log_result(self, out_dir: str | Path, train_seconds: float | None = None) -> None:
+        """Everything the run directory holds (``log_directory``), and how long training took."""
         self.flush()
-        now = int(time.time() * 1000)
-        metrics = {**result.metrics, "train_seconds": result.seconds}
-        tags = dict(result.tags)  # e.g. the diagnosis
-        if gradcheck is not None:
-            metrics["gradcheck_difference"] = gradcheck.difference
-            tags["gradcheck_verdict"] = gradcheck.verdict
-        self.client.log_batch(
-            self.run_id,
-            metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
-            params=[Param("dataset_hash", result.dataset.digest())],
-            tags=[RunTag(k, str(v)) for k, v in tags.items()],
+        if not self.lost:
+            try:
+                log_directory(self.client, self.run_id, Path(out_dir), {"train_seconds": train_seconds} if train_seconds else {})
+                return
+            except Exception as error:  # noqa: BLE001
+                self.lost = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+        raise TrackingLost(
+            f"MLFLOW_TRACKING_URI: the tracking store {tracking_uri()} stopped answering during run {self.run_id} "
+            f"({self.lost}); not logged: its cost curve from then on, metrics, tags, data, artifacts and model. The run "
+            f"directory {out_dir} is complete: log it with `python -m src.tracking.relog {out_dir} --run-id {self.run_id}`"
         )
-        self.client.log_inputs(self.run_id, datasets=dataset_inputs(self.cfg, result.dataset))
-        self.client.log_artifacts(self.run_id, str(out_dir))
-        if self.cfg.log_model:
-            log_model(self.run_id, Path(out_dir) / "params.npz", result.dataset.train.X)
 
 
-def dataset_inputs(cfg: DictConfig, dataset) -> list:
-    """One MLflow dataset input per split (context train / dev / test), named as the run
-    names its data, with where it came from. Each split is its own MLflow dataset (MLflow
-    keeps one input per dataset and run), so its digest is the split's own hash; the
-    ``dataset_hash`` param covers them all."""
+def log_directory(client, run_id: str, out_dir: Path, extra_metrics: dict | None = None) -> None:
+    """Log a complete run directory (src/artifacts.py) into the run: metrics.json (and
+    gradcheck.json) as metrics, tags.json (and the gradient check's verdict) as tags,
+    dataset.json and config.yaml as the dataset hash and the dataset inputs, every file
+    as an artifact, and params.npz as the model ``model`` (unless the config says
+    log_model: false). What it logs, it reads: the numbers are the job's."""
+    from mlflow.entities import Metric, Param, RunTag
+
+    config = _yaml(out_dir / "config.yaml")
+    data = _json(out_dir / "dataset.json")
+    metrics = {**_json(out_dir / "metrics.json"), **(extra_metrics or {})}
+    tags = _json(out_dir / "tags.json")
+    check = out_dir / "gradcheck.json"
+    if check.is_file():
+        gradcheck = _json(check)
+        metrics["gradcheck_difference"] = gradcheck["difference"]
+        tags["gradcheck_verdict"] = gradcheck["verdict"]
+    now = int(time.time() * 1000)
+    client.log_batch(
+        run_id,
+        metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+        params=[Param("dataset_hash", data["digest"])],
+        tags=[RunTag(k, str(v)) for k, v in tags.items()],
+    )
+    client.log_inputs(run_id, datasets=dataset_inputs(config["dataset"], data))
+    client.log_artifacts(run_id, str(out_dir))
+    if config.get("log_model", True):
+        log_model(run_id, out_dir / "params.npz", data["example"])
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _yaml(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(path.read_text())
+
+
+def dataset_inputs(dataset: dict, data: dict) -> list:
+    """One MLflow dataset input per split (context train / dev / test), named as run names
+    name the data, with where it came from (``dataset``: the run's dataset config). Each
+    split is its own MLflow dataset (MLflow keeps one input per dataset and run), so its
+    digest is the split's own hash (``data``: dataset.json); ``dataset_hash`` covers all."""
     from mlflow.entities import Dataset, DatasetInput, InputTag
 
-    options = OmegaConf.to_container(cfg.dataset, resolve=True)
+    options = dict(dataset)
     if options.get("path"):
         source_type, source = "local", {"uri": Path(str(options["path"])).resolve().as_uri()}
     else:
         source_type, source = "code", {"generator": f"src.data.datasets:{options.pop('name')}", "options": options}
-    n_features = dataset.train.X.shape[0]
     inputs = []
-    for split, data in dataset.splits.items():
+    for split, facts in data["splits"].items():
         entity = Dataset(
-            name=dataset_label(cfg),
-            digest=dataset.digest(split)[:DIGEST_LENGTH],
+            name=dataset_label(dataset),
+            digest=facts["digest"][:DIGEST_LENGTH],
             source_type=source_type,
             source=json.dumps(source, sort_keys=True),
-            schema=json.dumps({"features": n_features, "layout": "features x examples; labels: class ids"}),
-            profile=json.dumps({"split": split, "examples": int(data.X.shape[1])}),
+            schema=json.dumps({"features": data["features"], "layout": "features x examples; labels: class ids"}),
+            profile=json.dumps({"split": split, "examples": facts["examples"]}),
         )
         inputs.append(DatasetInput(entity, tags=[InputTag("mlflow.data.context", split)]))
     return inputs
 
 
-def log_model(run_id: str, weights: Path, X_train) -> None:
+def log_model(run_id: str, weights: Path, example: list[list[float]]) -> None:
     """The trained network as the pyfunc model ``model`` of the run: MLflow's
     models-from-code (src/tracking/model.py, no pickle), its weights the run's
     params.npz, examples as rows in and a class per row out."""
@@ -190,9 +239,8 @@ def log_model(run_id: str, weights: Path, X_train) -> None:
     from mlflow.models import ModelSignature
     from mlflow.types import Schema, TensorSpec
 
-    from .store import tracking_uri
-
-    features = X_train.shape[0]
+    example = np.array(example, dtype=np.float64)  # a few training examples, as rows
+    features = example.shape[1]
     signature = ModelSignature(inputs=Schema([TensorSpec(np.dtype("float64"), (-1, features))]),
                                outputs=Schema([TensorSpec(np.dtype("int64"), (-1,))]))
     mlflow.set_tracking_uri(tracking_uri())
@@ -204,7 +252,7 @@ def log_model(run_id: str, weights: Path, X_train) -> None:
             python_model=str(MODEL_CODE),
             artifacts={"weights": str(weights)},
             signature=signature,
-            input_example=np.ascontiguousarray(X_train[:, :5].T),
+            input_example=example,
             pip_requirements=[f"numpy=={np.__version__}", f"mlflow=={mlflow.__version__}"],
         )
 
@@ -215,21 +263,25 @@ class NullRun:
     def log_cost(self, step: int, value: float) -> None:
         pass
 
-    def log_result(self, result, out_dir, gradcheck=None) -> None:
+    def log_result(self, out_dir, train_seconds=None) -> None:
         pass
 
 
 @contextlib.contextmanager
 def start(cfg: DictConfig):
-    """Track one training job. Any exception ends the run FAILED (KILLED on Ctrl-C)
-    with the message in the ``error`` tag, and is re-raised."""
+    """Track one training job. It first ends KILLED the runs of this host whose process
+    is gone (src/tracking/reap.py), then opens its own, tagged with where it runs. Any
+    exception ends the run FAILED (KILLED on Ctrl-C or when the sweep's launcher died)
+    with the message in the ``error`` tag, and is re-raised; a store that stopped
+    answering (TrackingLost) is left alone."""
     if not enabled(cfg):
         yield NullRun()
         return
     from mlflow.entities import Param
 
     client, experiment_id = open_store()
-    tags = dict(source_tags())
+    reap(client, [experiment_id])
+    tags = {**source_tags(), **process_tags()}
     job = _sweep_job()
     if job is not None:
         sweep_id, num = job
@@ -238,21 +290,26 @@ def start(cfg: DictConfig):
         if parent:
             tags[PARENT_TAG] = parent
     info = client.create_run(experiment_id, run_name=run_name(cfg), tags=tags).info
-    run = Run(client, info.run_id, cfg)
+    run = Run(client, info.run_id)
     try:
         client.log_batch(info.run_id, params=[Param(k, v[:6000]) for k, v in run_params(cfg).items()])
         yield run
+    except TrackingLost:
+        raise
     except BaseException as error:
         status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
         end(client, info.run_id, status, f"{type(error).__name__}: {error}", run)
         raise
-    end(client, info.run_id, "FINISHED")
+    client.set_terminated(info.run_id, "FINISHED")
 
 
 def end(client, run_id: str, status: str, error: str | None = None, run: Run | None = None) -> None:
-    with contextlib.suppress(Exception):  # never hide the original error
+    """End a run that went wrong, its last cost points and the error first; never raise
+    over that error (a store that no longer answers leaves it to the reaper)."""
+    with contextlib.suppress(Exception):
         if run is not None:
             run.flush()
         if error is not None:
             client.set_tag(run_id, "error", error[:5000])
-    client.set_terminated(run_id, status)
+    with contextlib.suppress(Exception):
+        client.set_terminated(run_id, status)

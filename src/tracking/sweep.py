@@ -19,6 +19,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from .reap import process_tags, reap
 from .runs import PARENT_RUN_ENV, PARENT_TAG, SWEPT_KEYS_ENV, dataset_label, enabled, end
 from .store import open_store, source_tags
 
@@ -48,10 +49,12 @@ class SweepCallback(Callback):
         if not enabled(config):
             return
         self.client, self.experiment_id = open_store()  # store ready before any job starts
+        reap(self.client, [self.experiment_id])
         sweep_id = str(config.hydra.sweep.dir)
         overrides = " ".join(task_overrides(config)) or "defaults"
-        label = config.hydra.runtime.choices.get("experiment") or dataset_label(config)
-        tags = {**source_tags(), "sweep_id": sweep_id, "sweep_parent": "true", "sweep_overrides": overrides[:5000]}
+        label = config.hydra.runtime.choices.get("experiment") or dataset_label(config.dataset)
+        tags = {**source_tags(), **process_tags(), "sweep_id": sweep_id, "sweep_parent": "true",
+                "sweep_overrides": overrides[:5000]}
         info = self.client.create_run(self.experiment_id, run_name=f"sweep {label}: {overrides}"[:250], tags=tags).info
         self.run_id = info.run_id
         os.environ[PARENT_RUN_ENV] = self.run_id

@@ -51,6 +51,12 @@ def test_multi_seed_section_gives_mean_and_sample_std():
     assert "train 0.9933 (0.9 std above the mean)" in text
 
 
+def test_multi_seed_section_without_spread_says_so():
+    runs = {seed: {"train_accuracy": 0.99, "test_accuracy": 0.95, "final_cost": 0.1} for seed in (1, 2)}
+    text = "\n".join(rs.multi_seed_section(runs, published=(0.9933, 0.96)))
+    assert "train 0.9933 (every seed here gave 0.9900)" in text and "inf" not in text
+
+
 def test_gradient_norms_section_reads_vanishing_and_exploding_off_the_medians():
     record = {"data": "circles", "depth": 2, "width": 3, "seed": 0,
               "norms": {"zeros": [0, 0, 0], "random": [1e10, 1e11, 1e12], "xavier": [1e-4, 1e-4, 1e-4], "he": [1e-2, 1e-2, 1e-2]},

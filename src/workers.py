@@ -1,0 +1,84 @@
+"""A sweep's workers die with the process that launched them.
+
+``kill -9`` of a sweep's launching process (the OOM killer, a cancelled CI job)
+used to leave its joblib workers training for ever. ``mark_launcher`` (every CLI,
+through src/cli.py) records the launching process in the environment its workers
+inherit; while a job runs, ``dying_with_launcher`` (src/train.py) has Linux send
+the job's worker SIGTERM when that process dies (``prctl(PR_SET_PDEATHSIG)``) and
+turns the signal into ``LauncherGone``, which ends the job's MLflow run KILLED
+before the worker exits. The same in forked workers (``hydra/launcher=joblib_fork``)
+and in Hydra's loky workers (``hydra/launcher=joblib``), both children of the
+launcher; with ``hydra/launcher=basic`` the jobs run in the launcher itself: nothing
+to do. Between jobs a worker is the pool's again: SIGTERM's default action, which
+the pool relies on to stop idle workers. Elsewhere than Linux this does nothing.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+
+LAUNCHER_ENV = "IMPROVING_DNN_LAUNCHER_PID"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+ENDING_SECONDS = 3  # what a job has to end its run once its launcher is gone
+
+
+class LauncherGone(KeyboardInterrupt):
+    """The sweep's launching process died (or stopped this job): its run ends KILLED."""
+
+
+def mark_launcher() -> None:
+    """Record this process as the launcher of whatever jobs it starts."""
+    os.environ[LAUNCHER_ENV] = str(os.getpid())
+
+
+def _launcher() -> int | None:
+    """The launcher's pid if this process is one of its workers (a child of it), else None.
+    A job in the launcher itself, or in a process someone else started (a Ray worker),
+    is left alone."""
+    launcher = os.environ.get(LAUNCHER_ENV)
+    if not sys.platform.startswith("linux") or not launcher or int(launcher) == os.getpid():
+        return None
+    if os.getppid() != int(launcher) and os.path.exists(f"/proc/{launcher}"):
+        return None
+    return int(launcher)
+
+
+@contextlib.contextmanager
+def dying_with_launcher():
+    """Run a job so that its worker gets LauncherGone when the launcher dies. After a
+    LauncherGone the handler stays (the job ends its run and exits); otherwise the
+    worker's SIGTERM is the pool's again."""
+    launcher = _launcher()
+    if launcher is None:
+        yield
+        return
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    previous = signal.signal(signal.SIGTERM, _sigterm)
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    gone = False
+    try:
+        if os.getppid() != launcher:  # it died before the request was in place
+            raise LauncherGone(f"the sweep's launching process {launcher} is gone")
+        yield
+    except LauncherGone:
+        gone = True
+        raise
+    finally:
+        if not gone:
+            prctl(PR_SET_PDEATHSIG, 0)
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _sigterm(signum, frame) -> None:
+    # Once is enough (a second SIGTERM must not cut ending the run short), and
+    # ending it must not take for ever (a store that hangs): SIGALRM's default
+    # action ends the process ENDING_SECONDS later whatever it is doing.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.alarm(ENDING_SECONDS)
+    launcher = os.environ.get(LAUNCHER_ENV)
+    if os.getppid() != int(launcher):
+        raise LauncherGone(f"the sweep's launching process {launcher} is gone")
+    raise LauncherGone(f"the sweep's launching process {launcher} stopped this job (SIGTERM)")
