@@ -101,7 +101,10 @@ def run(hydra_main) -> None:
 
 def _release_sweep_workers() -> None:
     """joblib's reusable loky executor keeps its idle workers, and a non-daemon
-    thread Python waits for at exit, for seconds after a sweep; end them now."""
-    loky = sys.modules.get("joblib.externals.loky")
-    if loky is not None:
-        loky.get_reusable_executor().shutdown(wait=False, kill_workers=True)
+    thread Python waits for at exit, for seconds after a sweep; end them now. Only
+    an executor that exists: asking loky for one would start one, and its resource
+    tracker process, which holds the caller's stdout ~0.2 s after this one exits."""
+    reusable = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(reusable, "_executor", None)  # loky's own global: it has no public "is there one?"
+    if executor is not None:
+        executor.shutdown(wait=False, kill_workers=True)

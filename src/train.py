@@ -14,7 +14,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from . import artifacts, recipe
-from .tracking import runs as tracking
+from .tracking.background import track
 from .cli import run
 from .config import CONF_DIR, RunConfig
 from .data.datasets import SPLITS
@@ -44,7 +44,7 @@ def run_job(cfg: DictConfig) -> float:
     """One training job: train, write the run directory, track it in MLflow."""
     try:
         # In a sweep's worker, the job stops if the launching process dies.
-        with tracking.start(cfg) as tracked, dying_with_launcher():  # an error ends the run FAILED
+        with track(cfg) as tracked, dying_with_launcher():  # an error ends the run FAILED
             # Bad config and an unwritable out_dir fail before any training or file,
             # inside the run, so a sweep shows the failed job and its message.
             run_config = RunConfig.parse(cfg)

@@ -30,6 +30,7 @@ def environment(uri: str) -> dict:
 
 
 def start(tmp_path: Path, uri: str, *overrides: str) -> subprocess.Popen:
+    MlflowClient(uri).search_experiments()  # the store made here, so polling it cannot race its creation
     command = [sys.executable, "-m", "src.train", *overrides, f"hydra.run.dir={tmp_path / 'run'}",
                f"hydra.sweep.dir={tmp_path / 'multirun'}"]
     return subprocess.Popen(command, cwd=tmp_path, env=environment(uri), stdout=subprocess.DEVNULL,
@@ -70,13 +71,34 @@ def kill_group(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
-def test_a_killed_run_ends_killed_when_the_next_run_starts(tmp_path):
+def test_a_killed_job_has_its_run_ended_by_its_tracking_helper(tmp_path):
+    """kill -9 of the job alone (what the OOM killer does): the helper that tracks it
+    (src/tracking/background.py) sees it go and ends the run KILLED at once."""
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     proc = start(tmp_path, uri, LONG, f"out_dir={tmp_path / 'long'}")
     try:
         [victim] = wait_for(lambda: [r for r in runs(uri) if r.info.status == "RUNNING"], "the run started")
-        os.kill(proc.pid, signal.SIGKILL)  # what the OOM killer does
+        assert victim.data.tags["pid"] == str(proc.pid)  # the job's process, not its helper's
+        os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+        ended = wait_for(lambda: [r for r in runs(uri) if r.info.status == "KILLED"], "the run ended", timeout=10)
+    finally:
+        kill_group(proc)
+    assert [r.info.run_id for r in ended] == [victim.info.run_id]
+    assert f"its process {proc.pid} on this host is gone" in ended[0].data.tags["error"]
+    assert not (tmp_path / "long" / "metrics.json").exists()  # and nothing half-written
+
+
+def test_a_killed_run_ends_killed_when_the_next_run_starts(tmp_path):
+    """The job and its helper killed together (a killed session, a closed lid): the
+    run stays RUNNING until the next run on this host finds its process gone."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    proc = start(tmp_path, uri, LONG, f"out_dir={tmp_path / 'long'}")
+    try:
+        [victim] = wait_for(lambda: [r for r in runs(uri) if r.info.status == "RUNNING"], "the run started")
+        os.killpg(proc.pid, signal.SIGKILL)  # the job and its tracking helper at once
+        proc.wait(timeout=30)
+        time.sleep(1)
     finally:
         kill_group(proc)
     assert MlflowClient(uri).get_run(victim.info.run_id).info.status == "RUNNING"  # nobody could end it

@@ -60,12 +60,37 @@ def _split(X: np.ndarray, y: np.ndarray) -> Split:
     return Split(np.ascontiguousarray(X.T, dtype=float), y.reshape(1, -1).astype(np.int64))
 
 
+def two_circles(n: int, noise: float, rng: np.random.RandomState, factor: float = 0.8):
+    """scikit-learn's ``make_circles(n, noise=noise, random_state=rng)``, the same draws
+    in the same order, so the same points bit for bit (tests/data/test_datasets.py
+    checks it against scikit-learn), without scikit-learn's second of import time."""
+    n_out = n // 2
+    outer, inner = (np.linspace(0, 2 * np.pi, k, endpoint=False) for k in (n_out, n - n_out))
+    X = np.vstack([np.append(np.cos(outer), np.cos(inner) * factor), np.append(np.sin(outer), np.sin(inner) * factor)]).T
+    return _shuffled_with_noise(X, n_out, noise, rng)
+
+
+def two_moons(n: int, noise: float, rng: np.random.RandomState):
+    """scikit-learn's ``make_moons(n, noise=noise, random_state=rng)``, bit for bit (as above)."""
+    n_out = n // 2
+    outer, inner = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n - n_out)
+    X = np.vstack([np.append(np.cos(outer), 1 - np.cos(inner)), np.append(np.sin(outer), 1 - np.sin(inner) - 0.5)]).T
+    return _shuffled_with_noise(X, n_out, noise, rng)
+
+
+def _shuffled_with_noise(X: np.ndarray, n_out: int, noise: float, rng: np.random.RandomState):
+    y = np.hstack([np.zeros(n_out, dtype=np.intp), np.ones(len(X) - n_out, dtype=np.intp)])
+    order = np.arange(len(X))
+    rng.shuffle(order)
+    X, y = X[order], y[order]
+    X += rng.normal(scale=noise, size=X.shape)
+    return X, y
+
+
 def circles(**_) -> Dataset:
     """The course's circles, exactly: seed 1 for 300 train, seed 2 for 100 test."""
-    import sklearn.datasets  # here, not at the top: it costs a second of start-up for every CLI
-
-    train = sklearn.datasets.make_circles(300, noise=0.05, random_state=np.random.RandomState(1))
-    test = sklearn.datasets.make_circles(100, noise=0.05, random_state=np.random.RandomState(2))
+    train = two_circles(300, 0.05, np.random.RandomState(1))
+    test = two_circles(100, 0.05, np.random.RandomState(2))
     return Dataset("circles", {"train": _split(*train), "test": _split(*test)})
 
 
@@ -77,10 +102,9 @@ def moons(
     ``held_out_seed``, the training split drawn alone from ``seed`` (the course's
     week-2 set is ``make_moons(300, noise=.2)`` after ``np.random.seed(3)``, and a
     larger draw would move every point) and dev + test from a draw of their own."""
-    import sklearn.datasets
 
     def draw(n: int, seed: int):
-        return sklearn.datasets.make_moons(n, noise=noise, random_state=np.random.RandomState(seed))
+        return two_moons(n, noise, np.random.RandomState(seed))
 
     if held_out_seed is None:
         return Dataset("moons", _three_way(*draw(n_train + n_dev + n_test, seed), n_train, n_dev))

@@ -157,11 +157,20 @@ class Run:
                 return
             except Exception as error:  # noqa: BLE001
                 self.lost = f"{type(error).__name__}: {error}".splitlines()[0][:300]
-        raise TrackingLost(
-            f"MLFLOW_TRACKING_URI: the tracking store {tracking_uri()} stopped answering during run {self.run_id} "
-            f"({self.lost}); not logged: its cost curve from then on, metrics, tags, data, artifacts and model. The run "
-            f"directory {out_dir} is complete: log it with `python -m src.tracking.relog {out_dir} --run-id {self.run_id}`"
-        )
+        raise TrackingLost(lost_message(self.lost, out_dir, self.run_id))
+
+
+def lost_message(why: str, out_dir, run_id: str | None) -> str:
+    """The one line of a job whose store failed: what was not logged, and the command
+    that logs its (complete) run directory once the store answers again."""
+    if out_dir is None:
+        return f"MLFLOW_TRACKING_URI: could not open the tracking store {tracking_uri()} ({why})"
+    if run_id is None:
+        return (f"MLFLOW_TRACKING_URI: could not open the tracking store {tracking_uri()} ({why}); nothing logged. The "
+                f"run directory {out_dir} is complete: log it with `python -m src.tracking.relog {out_dir}`")
+    return (f"MLFLOW_TRACKING_URI: the tracking store {tracking_uri()} stopped answering during run {run_id} ({why}); "
+            "not logged: its cost curve from then on, metrics, tags, data, artifacts and model. The run directory "
+            f"{out_dir} is complete: log it with `python -m src.tracking.relog {out_dir} --run-id {run_id}`")
 
 
 def log_directory(client, run_id: str, out_dir: Path, extra_metrics: dict | None = None) -> None:
@@ -267,21 +276,15 @@ class NullRun:
         pass
 
 
-@contextlib.contextmanager
-def start(cfg: DictConfig):
-    """Track one training job. It first ends KILLED the runs of this host whose process
-    is gone (src/tracking/reap.py), then opens its own, tagged with where it runs. Any
-    exception ends the run FAILED (KILLED on Ctrl-C or when the sweep's launcher died)
-    with the message in the ``error`` tag, and is re-raised; a store that stopped
-    answering (TrackingLost) is left alone."""
-    if not enabled(cfg):
-        yield NullRun()
-        return
+def open_run(cfg: DictConfig, pid: int | None = None) -> Run:
+    """Open the job's run: first end KILLED the runs of this host whose process is gone
+    (src/tracking/reap.py), then create this one, named, tagged with where it runs
+    (the job's process: ``pid``, default this one) and with its config as params."""
     from mlflow.entities import Param
 
     client, experiment_id = open_store()
     reap(client, [experiment_id])
-    tags = {**source_tags(), **process_tags()}
+    tags = {**source_tags(), **process_tags(pid)}
     job = _sweep_job()
     if job is not None:
         sweep_id, num = job
@@ -293,14 +296,36 @@ def start(cfg: DictConfig):
     run = Run(client, info.run_id)
     try:
         client.log_batch(info.run_id, params=[Param(k, v[:6000]) for k, v in run_params(cfg).items()])
+    except BaseException as error:
+        end(client, info.run_id, *failure(error), run)
+        raise
+    return run
+
+
+def failure(error: BaseException) -> tuple[str, str]:
+    """How a job's error ends its run: (status, the ``error`` tag): KILLED on Ctrl-C
+    or when the sweep's launcher died (KeyboardInterrupt), else FAILED."""
+    return ("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"), f"{type(error).__name__}: {error}"
+
+
+@contextlib.contextmanager
+def start(cfg: DictConfig):
+    """Track one training job in this process (``open_run``). Any exception ends the
+    run FAILED (KILLED on Ctrl-C or when the sweep's launcher died) with the message in
+    the ``error`` tag, and is re-raised; a store that stopped answering (TrackingLost)
+    is left alone. src/tracking/background.py does the same from a helper process."""
+    if not enabled(cfg):
+        yield NullRun()
+        return
+    run = open_run(cfg)
+    try:
         yield run
     except TrackingLost:
         raise
     except BaseException as error:
-        status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
-        end(client, info.run_id, status, f"{type(error).__name__}: {error}", run)
+        end(run.client, run.run_id, *failure(error), run)
         raise
-    client.set_terminated(info.run_id, "FINISHED")
+    run.client.set_terminated(run.run_id, "FINISHED")
 
 
 def end(client, run_id: str, status: str, error: str | None = None, run: Run | None = None) -> None:

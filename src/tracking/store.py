@@ -72,6 +72,21 @@ def check_server(uri: str) -> None:
         ) from None
 
 
+def check_store() -> None:
+    """What can be checked of the store without importing MLflow, at once: a tracking
+    server answers, a SQLite store's folder can be made. (A helper process opens the
+    store itself, src/tracking/background.py; these errors must come before training.)"""
+    uri = tracking_uri()
+    if is_server(uri):
+        check_server(uri)
+    db = sqlite_file(uri)
+    if db is not None:
+        try:
+            db.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"MLFLOW_TRACKING_URI: cannot make the folder of {db} ({error.strerror})") from None
+
+
 def open_store():
     """(client, experiment id). Creating and migrating a new SQLite store, and the
     experiment, happens once under a file lock: parallel jobs on a fresh store

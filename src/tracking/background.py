@@ -1,0 +1,181 @@
+"""A job's tracking in a helper process, off the critical path of its training.
+
+Importing MLflow and opening its store take ~1.5 s of CPU, more than the default
+run's training. ``track`` forks a helper as the job starts: the helper imports
+MLflow, opens the store and the run, and logs what the job sends it (cost points,
+then the run directory), on the other core while the job trains; the job waits for
+it only at the end. The helper runs the in-process code (``runs.open_run``, ``Run``,
+``runs.end``): the same names, tags, params, parent run, and the same endings:
+
+- the job raises: the helper ends the run FAILED (KILLED on Ctrl-C or when the
+  sweep's launcher died) with the message, then the job re-raises;
+- the job is killed: the pipe closes, and the helper ends the run KILLED at once
+  (killed together, the next run reaps it: src/tracking/reap.py);
+- the store fails (a server gone, a broken database): the job, its run directory
+  complete, ends with the helper's TrackingLost line and the relog command.
+
+A server that does not answer still fails the job before training
+(``store.check_store``), and Ctrl-C, which reaches every process of the terminal's
+group, is the job's to handle: the helper ignores it. Where the job process has
+imported MLflow already (a sweep's forked workers inherit it from the launcher,
+which made the parent run), a helper would save nothing: tracking stays in-process.
+"""
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from . import runs
+from .store import check_store, tracking_uri
+
+HELPER_TIMEOUT = 600.0  # seconds the job waits for an answer: a wedged helper must not hang it for ever
+
+
+def pays() -> bool:
+    """A helper saves the MLflow imports: only where they are still to come, and fork exists."""
+    return "mlflow" not in sys.modules and sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+
+
+@contextlib.contextmanager
+def track(cfg: DictConfig):
+    """``runs.start``'s contract (yields an object with ``log_cost`` and ``log_result``),
+    its work done by a helper process where that pays."""
+    if not runs.enabled(cfg) or not pays():
+        with runs.start(cfg) as run:
+            yield run
+        return
+    check_store()
+    job_end, helper_end = multiprocessing.Pipe()
+    job_pid = os.getpid()
+    helper_pid = os.fork()
+    if helper_pid == 0:  # the helper: never returns into the job's code
+        status = 1
+        try:
+            job_end.close()
+            _serve(cfg, helper_end, job_pid)
+            status = 0
+        finally:
+            os._exit(status)
+    helper_end.close()
+    run = HelperRun(job_end, helper_pid)
+    try:
+        yield run
+    except runs.TrackingLost:
+        run.close()
+        raise
+    except BaseException as error:
+        with contextlib.suppress(runs.TrackingLost):  # the job's own error is the one to report
+            run.finish(*runs.failure(error))
+        raise
+    run.finish("FINISHED")
+
+
+class HelperRun:
+    """The job's side: cost points go to the helper in batches; ``log_result`` and
+    ``finish`` wait for its answer."""
+
+    def __init__(self, conn, pid: int):
+        self.conn, self.pid = conn, pid
+        self.out_dir = None
+        self._costs: list[tuple[int, float]] = []
+        self._last_send = time.monotonic()
+
+    def log_cost(self, step: int, value: float) -> None:
+        if self.conn.poll():  # the helper speaks first only when it could not open the store
+            self._answer(self.conn.recv())
+        self._costs.append((int(step), float(value)))
+        if len(self._costs) >= runs.COST_BATCH or time.monotonic() - self._last_send > runs.FLUSH_SECONDS:
+            self._send_costs()
+
+    def _send_costs(self) -> None:
+        if self._costs:
+            self.conn.send(("costs", self._costs))
+            self._costs = []
+        self._last_send = time.monotonic()
+
+    def log_result(self, out_dir: str | Path, train_seconds: float | None = None) -> None:
+        self.out_dir = out_dir
+        self._send_costs()
+        self._ask("result", str(out_dir), train_seconds)
+
+    def finish(self, status: str, error: str | None = None) -> None:
+        """End the run (the job's error, if any, in its ``error`` tag) and the helper."""
+        try:
+            self._send_costs()
+            self._ask("end", status, error)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+    def _ask(self, *message) -> None:
+        """Send, wait for the answer; TrackingLost if the helper says the store failed
+        (or says nothing)."""
+        try:
+            self.conn.send(message)
+            answer = self.conn.recv() if self.conn.poll(HELPER_TIMEOUT) else ("lost", f"no answer in {HELPER_TIMEOUT:.0f} s", None)
+        except (EOFError, OSError) as error:
+            answer = ("lost", f"its tracking helper process {self.pid} is gone ({type(error).__name__})", None)
+        self._answer(answer)
+
+    def _answer(self, answer: tuple) -> None:
+        if answer[0] == "lost":
+            _, why, run_id = answer
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            raise runs.TrackingLost(runs.lost_message(why, self.out_dir, run_id))
+
+
+def _serve(cfg: DictConfig, conn, job_pid: int) -> None:
+    """The helper's loop: open the run, then log what the job sends until it says how
+    the run ends, or goes away (the run then ends KILLED)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the job says how the run ends
+    try:
+        run = runs.open_run(cfg, pid=job_pid)
+    except Exception as error:  # noqa: BLE001 (answered to the job, which says it in one line)
+        run, why = None, f"{type(error).__name__}: {error}".splitlines()[0][:300]
+        conn.send(("lost", why, None))  # at once: the job stops at its next cost point
+    while True:
+        try:
+            kind, *args = conn.recv()
+        except (EOFError, OSError):  # the job is gone (kill -9, the OOM killer), or gave up on the store
+            if run is not None and not run.lost:
+                runs.end(run.client, run.run_id, "KILLED",
+                         f"its process {job_pid} on this host is gone (killed); ended KILLED by its tracking helper")
+            return
+        if kind == "costs":
+            if run is not None:
+                for step, value in args[0]:
+                    run.log_cost(step, value)
+            continue
+        if run is None:  # nothing to log into: the job hears why
+            conn.send(("lost", why, None))
+        elif kind == "result":
+            try:
+                run.log_result(*args)
+                conn.send(("ok",))
+            except runs.TrackingLost:
+                conn.send(("lost", run.lost, run.run_id))
+        elif kind == "end":
+            status, error = args
+            if status != "FINISHED":
+                runs.end(run.client, run.run_id, status, error, run)
+                conn.send(("ok",))
+            else:
+                try:
+                    run.client.set_terminated(run.run_id, "FINISHED")
+                    conn.send(("ok",))
+                except Exception as failed:  # noqa: BLE001
+                    conn.send(("lost", f"{type(failed).__name__}: {failed}".splitlines()[0][:300], run.run_id))
+        if kind == "end":
+            return

@@ -1,0 +1,91 @@
+"""A job's tracking in a helper process: the same runs as in-process tracking, its
+failures said in one line, Ctrl-C and errors ending the run as before."""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from src.tracking import background
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def train(tmp_path: Path, uri: str, *overrides: str, **popen) -> subprocess.Popen:
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_EXPERIMENT_NAME": "helper", "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "src.train", *overrides, f"out_dir={tmp_path / 'out'}",
+                             f"hydra.run.dir={tmp_path / 'hydra'}"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, **popen)
+
+
+def only_run(uri: str):
+    client = MlflowClient(uri)
+    [run] = client.search_runs([client.get_experiment_by_name("helper").experiment_id])
+    return run
+
+
+def test_in_process_once_mlflow_is_imported():
+    """Here (pytest has imported MLflow) a helper would save nothing."""
+    assert "mlflow" in sys.modules and not background.pays()
+
+
+def test_a_tracked_run_through_its_helper_is_complete(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    proc = train(tmp_path, uri, "num_iterations=300")
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    run = only_run(uri)
+    client = MlflowClient(uri)
+    assert run.info.status == "FINISHED" and run.info.run_name == "circles he num_iterations=300"
+    assert run.data.tags["pid"] == str(proc.pid) and run.data.tags["diagnosis"] and run.data.params["num_iterations"] == "300"
+    assert [p.step for p in client.get_metric_history(run.info.run_id, "cost")] == [0, 100, 200, 299]
+    assert {"metrics.json", "params.npz", "dataset.json"} <= {f.path for f in client.list_artifacts(run.info.run_id)}
+
+
+def test_a_job_error_ends_its_run_failed_with_the_message(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    proc = train(tmp_path, uri, "lambd=-1")
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 1 and stderr.strip() == "error: lambd: must be >= 0, got -1"
+    run = only_run(uri)
+    assert run.info.status == "FAILED" and run.data.tags["error"] == "InputError: lambd: must be >= 0, got -1"
+
+
+def test_a_store_that_cannot_be_opened_stops_the_job_in_one_line(tmp_path):
+    broken = tmp_path / "broken.db"
+    broken.write_text("not a database\n" * 1000)
+    proc = train(tmp_path, f"sqlite:///{broken}", "num_iterations=50000000")  # minutes of training, if nothing stopped it
+    _, stderr = proc.communicate(timeout=120)
+    lines = stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1 and "Traceback" not in stderr, stderr
+    assert lines[0].startswith(f"error: MLFLOW_TRACKING_URI: could not open the tracking store sqlite:///{broken}")
+    assert not (tmp_path / "out" / "metrics.json").exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_the_run_killed(tmp_path):
+    """Ctrl-C reaches the job and its helper (one process group); the helper leaves the
+    ending to the job, which says "interrupted" and exits 130, the run KILLED."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    MlflowClient(uri).search_experiments()  # the store made here, so polling it cannot race its creation
+    proc = train(tmp_path, uri, "num_iterations=50000000", start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not MlflowClient(uri).get_experiment_by_name("helper") or only_run(uri).info.status != "RUNNING":
+            assert time.monotonic() < deadline and proc.poll() is None, "the run never started"
+            time.sleep(0.3)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130 and stderr.strip().splitlines()[-1] == "interrupted" and "Traceback" not in stderr
+    run = only_run(uri)
+    assert run.info.status == "KILLED" and run.data.tags["error"].startswith("KeyboardInterrupt")
