@@ -84,20 +84,29 @@ class HelperRun:
     def __init__(self, conn, pid: int):
         self.conn, self.pid = conn, pid
         self.out_dir = None
+        self._gone = False  # the helper died mid-run
         self._costs: list[tuple[int, float]] = []
         self._last_send = time.monotonic()
 
     def log_cost(self, step: int, value: float) -> None:
-        if self.conn.poll():  # the helper speaks first only when it could not open the store
-            self._answer(self.conn.recv())
+        if not self._gone and self.conn.poll():  # the helper speaks first only when it could not open the store
+            try:
+                message = self.conn.recv()
+            except (EOFError, OSError):  # it died: the training goes on, log_result says so
+                self._gone = True
+            else:
+                self._answer(message)
         self._costs.append((int(step), float(value)))
         if len(self._costs) >= runs.COST_BATCH or time.monotonic() - self._last_send > runs.FLUSH_SECONDS:
             self._send_costs()
 
     def _send_costs(self) -> None:
-        if self._costs:
-            self.conn.send(("costs", self._costs))
-            self._costs = []
+        if self._costs and not self._gone:
+            try:
+                self.conn.send(("costs", self._costs))
+            except OSError:  # as above
+                self._gone = True
+        self._costs = []
         self._last_send = time.monotonic()
 
     def log_result(self, out_dir: str | Path, train_seconds: float | None = None) -> None:

@@ -89,3 +89,27 @@ def test_ctrl_c_ends_the_run_killed(tmp_path):
     assert proc.returncode == 130 and stderr.strip().splitlines()[-1] == "interrupted" and "Traceback" not in stderr
     run = only_run(uri)
     assert run.info.status == "KILLED" and run.data.tags["error"].startswith("KeyboardInterrupt")
+
+
+def test_a_helper_gone_mid_run_loses_no_result(tmp_path):
+    """The helper killed (not the job): training goes on, the run directory is complete,
+    and the one error line gives the command that logs it."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    MlflowClient(uri).search_experiments()
+    proc = train(tmp_path, uri, "num_iterations=400000", "log_model=false")  # ~5 s on the compiled kernel
+    try:
+        deadline = time.monotonic() + 120
+        while not MlflowClient(uri).get_experiment_by_name("helper") or only_run(uri).info.status != "RUNNING":
+            assert time.monotonic() < deadline and proc.poll() is None, "the run never started"
+            time.sleep(0.2)
+        [helper] = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        os.kill(helper, signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=300)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+    lines = stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1 and "Traceback" not in stderr, stderr
+    assert f"its tracking helper process {helper} is gone" in lines[0]
+    assert f"python -m src.tracking.relog {tmp_path / 'out'}" in lines[0]
+    assert (tmp_path / "out" / "metrics.json").is_file() and (tmp_path / "out" / "params.npz").is_file()
