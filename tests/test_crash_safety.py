@@ -18,6 +18,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.mlflow_server import free_port, serve
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 LONG = "num_iterations=50000000"  # minutes of training: only a kill ends it
@@ -41,17 +42,6 @@ def runs(uri: str) -> list:
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name("crash")
     return [] if experiment is None else client.search_runs([experiment.experiment_id], max_results=100)
-
-
-def wait_for(condition, what: str, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):  # the store may be mid-creation
-            found = condition()
-            if found:
-                return found
-        time.sleep(0.3)
-    pytest.fail(f"never: {what}")
 
 
 def alive(pid: int) -> bool:

@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.waiting import wait_for
+
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
@@ -222,10 +224,8 @@ def test_a_stage_killed_mid_run_reruns_to_the_same_outputs(project, tmp_path):
     repro = subprocess.Popen([*dvc, "repro", "train@football"], cwd=root, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 300
-        while not list((root / "models" / "football").glob("*/metrics.json")):  # one run done, the others not
-            assert repro.poll() is None and time.monotonic() < deadline, "the stage ended before it could be killed"
-            time.sleep(0.05)
+        wait_for(lambda: list((root / "models" / "football").glob("*/metrics.json")),  # one run done, the others not
+                 "a first run of the stage done", timeout=300, process=repro, every=0.05)
         launcher = stage_process(root, "src.train")
         assert launcher is not None
         os.kill(launcher, signal.SIGKILL)
@@ -235,10 +235,8 @@ def test_a_stage_killed_mid_run_reruns_to_the_same_outputs(project, tmp_path):
             os.killpg(repro.pid, signal.SIGKILL)
     assert repro.returncode != 0 and "failed to reproduce 'train@football'" in output, output[-3000:]
     assert len(list((root / "models" / "football").glob("*/metrics.json"))) < 4  # it was cut short
-    deadline = time.monotonic() + 10  # its workers die with it (src/workers.py)
-    while stage_process(root, "src.train") is not None:
-        assert time.monotonic() < deadline, "a worker of the killed stage lives on"
-        time.sleep(0.1)
+    # its workers die with it (src/workers.py)
+    wait_for(lambda: stage_process(root, "src.train") is None, "the killed stage's workers gone", timeout=10, every=0.1)
 
     again = run([*dvc, "repro", "train@football"], root, env)
     assert "Running stage 'train@football'" in again.stdout

@@ -12,13 +12,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.mlflow_server import api
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = ["lambd=0,0.7", "keep_prob=1,0.86"]
@@ -135,14 +135,8 @@ def test_ctrl_c_leaves_no_run_running(tmp_path, launcher):
     proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:  # both jobs training, their runs open
-            time.sleep(0.5)
-            with contextlib.suppress(Exception):
-                if sum(r["status"] == "RUNNING" and "mlflow.parentRunId" in r["tags"] for r in client_runs(uri)[1]) == 2:
-                    break
-        else:
-            pytest.fail("the two jobs' runs never started")
+        wait_for(lambda: sum(r["status"] == "RUNNING" and "mlflow.parentRunId" in r["tags"] for r in client_runs(uri)[1]) == 2,
+                 "both jobs training, their runs open", process=proc)
         os.killpg(proc.pid, signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
     finally:

@@ -33,7 +33,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from . import runs
-from .store import check_store, tracking_uri
+from .store import check_store
 
 HELPER_TIMEOUT = 600.0  # seconds the job waits for an answer: a wedged helper must not hang it for ever
 

@@ -32,6 +32,9 @@ COST_BATCH = 500  # log_batch takes at most 1000 metrics per call
 FLUSH_SECONDS = 10.0  # so a long run's curve still grows in the UI
 DIGEST_LENGTH = 36  # MLflow's limit for a dataset digest: the first 36 hex digits of a sha256
 MODEL_CODE = Path(__file__).with_name("model.py")
+# How the databases MLflow runs on word a unique key clash (SQLite, PostgreSQL, MySQL).
+DUPLICATE_KEY_WORDS = ("unique constraint", "duplicate key", "duplicate entry")
+INPUT_ATTEMPTS = 3
 # Overrides that say where a run goes or what its name already says, not what it is.
 NOT_IN_NAMES = ("out_dir", "tracking", "experiment", "dataset", "dataset.path", "init", "log_model")
 
@@ -197,7 +200,7 @@ def log_directory(client, run_id: str, out_dir: Path, extra_metrics: dict | None
         params=[Param("dataset_hash", data["digest"])],
         tags=[RunTag(k, str(v)) for k, v in tags.items()],
     )
-    client.log_inputs(run_id, datasets=dataset_inputs(config["dataset"], data))
+    log_inputs(client, run_id, dataset_inputs(config["dataset"], data))
     client.log_artifacts(run_id, str(out_dir))
     if config.get("log_model", True):
         log_model(run_id, out_dir / "params.npz", data["example"])
@@ -211,6 +214,21 @@ def _yaml(path: Path) -> dict:
     import yaml
 
     return yaml.safe_load(path.read_text())
+
+
+def log_inputs(client, run_id: str, inputs: list) -> None:
+    """``client.log_inputs``, once more if it lost a race. MLflow looks a dataset up, then
+    inserts it if it is new, so parallel jobs logging the same new dataset collide on
+    its unique key; the loser's transaction wrote nothing and, tried again, finds the
+    winner's row."""
+    for attempt in range(1, INPUT_ATTEMPTS + 1):
+        try:
+            client.log_inputs(run_id, datasets=inputs)
+            return
+        except Exception as error:
+            if attempt == INPUT_ATTEMPTS or not any(word in str(error).lower() for word in DUPLICATE_KEY_WORDS):
+                raise
+            time.sleep(0.05 * attempt)
 
 
 def dataset_inputs(dataset: dict, data: dict) -> list:

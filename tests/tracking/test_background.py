@@ -7,13 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
 
 from src.tracking import background
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,10 +77,7 @@ def test_ctrl_c_ends_the_run_killed(tmp_path):
     MlflowClient(uri).search_experiments()  # the store made here, so polling it cannot race its creation
     proc = train(tmp_path, uri, "num_iterations=50000000", start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while not MlflowClient(uri).get_experiment_by_name("helper") or only_run(uri).info.status != "RUNNING":
-            assert time.monotonic() < deadline and proc.poll() is None, "the run never started"
-            time.sleep(0.3)
+        wait_for(lambda: only_run(uri).info.status == "RUNNING", "the run started", process=proc)
         os.killpg(proc.pid, signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
     finally:
@@ -98,10 +95,7 @@ def test_a_helper_gone_mid_run_loses_no_result(tmp_path):
     MlflowClient(uri).search_experiments()
     proc = train(tmp_path, uri, "num_iterations=400000", "log_model=false")  # ~5 s on the compiled kernel
     try:
-        deadline = time.monotonic() + 120
-        while not MlflowClient(uri).get_experiment_by_name("helper") or only_run(uri).info.status != "RUNNING":
-            assert time.monotonic() < deadline and proc.poll() is None, "the run never started"
-            time.sleep(0.2)
+        wait_for(lambda: only_run(uri).info.status == "RUNNING", "the run started", process=proc)
         [helper] = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
         os.kill(helper, signal.SIGKILL)
         _, stderr = proc.communicate(timeout=300)

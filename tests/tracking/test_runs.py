@@ -173,6 +173,68 @@ def test_parallel_processes_on_a_fresh_store_do_not_race(tmp_path):
     assert len(client.search_runs([client.get_experiment_by_name("race").experiment_id])) == 8
 
 
+SPLITS = {"digest": "0" * 64, "features": 2, "splits": {s: {"digest": d * 64, "examples": 10} for s, d in zip(("train", "dev", "test"), "abc")}}
+
+
+def _log_inputs_at_the_barrier(uri, experiment_id, barrier, results):
+    client = MlflowClient(uri)
+    run_id = client.create_run(experiment_id).info.run_id
+    barrier.wait()
+    try:
+        runs.log_inputs(client, run_id, runs.dataset_inputs({"name": "circles", "n_train": 10}, SPLITS))
+        results.put("ok")
+    except Exception as error:  # noqa: BLE001 (reported, and the test fails on it)
+        results.put(str(error).splitlines()[0])
+
+
+@pytest.mark.slow
+def test_parallel_jobs_logging_the_same_new_dataset_all_log_it(tmp_path, monkeypatch):
+    """MLflow's log_inputs alone lost about one job in eight here (a UNIQUE constraint on
+    the datasets table, the job's run then left without its data and model)."""
+    import multiprocessing
+
+    monkeypatch.setenv("MLFLOW_SQLALCHEMYSTORE_POOLCLASS", "NullPool")  # no connection crosses the fork
+    context = multiprocessing.get_context("fork")
+    for trial in range(3):
+        uri = f"sqlite:///{tmp_path / f'{trial}.db'}"
+        experiment_id = MlflowClient(uri).create_experiment("race")
+        barrier, results = context.Barrier(8), context.Queue()
+        jobs = [context.Process(target=_log_inputs_at_the_barrier, args=(uri, experiment_id, barrier, results)) for _ in range(8)]
+        for job in jobs:
+            job.start()
+        outcomes = [results.get(timeout=120) for _ in jobs]
+        for job in jobs:
+            job.join(timeout=120)
+        assert outcomes == ["ok"] * 8
+        client = MlflowClient(uri)
+        logged = client.search_runs([experiment_id])
+        assert len(logged) == 8 and all(len(run.inputs.dataset_inputs) == 3 for run in logged)
+
+
+def test_log_inputs_tries_again_only_after_a_duplicate_key():
+    from mlflow.exceptions import MlflowException
+
+    class Client:
+        def __init__(self, *errors):
+            self.errors, self.calls = list(errors), 0
+
+        def log_inputs(self, run_id, datasets):
+            self.calls += 1
+            if self.errors:
+                raise self.errors.pop(0)
+
+    clash = MlflowException("(sqlite3.IntegrityError) UNIQUE constraint failed: datasets.experiment_id, datasets.name")
+    client = Client(clash)
+    runs.log_inputs(client, "r", [])
+    assert client.calls == 2
+    with pytest.raises(MlflowException, match="UNIQUE"):
+        runs.log_inputs(Client(clash, clash, clash), "r", [])
+    gone = Client(MlflowException("Run 'r' not found"))
+    with pytest.raises(MlflowException, match="not found"):
+        runs.log_inputs(gone, "r", [])
+    assert gone.calls == 1
+
+
 @pytest.mark.slow
 def test_cli_single_run_and_bad_input(tmp_path):
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "MLFLOW_EXPERIMENT_NAME": "unit", "PYTHONPATH": str(ROOT)}
