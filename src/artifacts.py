@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import figures
 from .errors import InputError
 from .io import atomic_path, atomic_write_json, atomic_write_npz, atomic_write_text
 
@@ -23,8 +24,9 @@ def title(run) -> str:
     return f"{run.init}-l2={run.lambd}-kp={run.keep_prob}"
 
 
-def write(result, run, directory: str | Path) -> Path:
-    """``result`` of the run configured by ``run`` (a RunConfig) into ``directory``."""
+def write(result, run, directory: str | Path, draw=figures.draw) -> Path:
+    """``result`` of the run configured by ``run`` (a RunConfig) into ``directory``;
+    ``draw`` draws its figures (src/figures.py: here, or in a helper process)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     atomic_write_json(directory / "metrics.json", {k: round(float(v), 12) for k, v in result.metrics.items()})
@@ -34,12 +36,8 @@ def write(result, run, directory: str | Path) -> Path:
     atomic_write_npz(directory / "params.npz", **{k: np.asarray(v) for k, v in result.params.items()})
     atomic_write_text(directory / "config.yaml", run.to_yaml())
     atomic_write_json(directory / "dataset.json", dataset_facts(result.dataset))
-    from . import plots  # matplotlib only when figures are drawn
-
-    plots.cost_curve(result.cost_steps, result.costs, directory / "cost.png", title(run))
     train = result.dataset.train
-    if train.X.shape[0] == 2:
-        plots.decision_boundary(result.params, train.X, train.Y, directory / "boundary.png", title(run))
+    draw(result.cost_steps, result.costs, result.params, train.X, train.Y, directory, title(run))
     return directory
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -31,6 +30,8 @@ from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
 from joblib import Parallel, delayed
 from omegaconf import OmegaConf
 
+from .forked import can_fork
+
 log = logging.getLogger(__name__)
 
 # What every job shares (Hydra's context, the sweep config, the task function,
@@ -38,10 +39,6 @@ log = logging.getLogger(__name__)
 # so only a job's number and overrides cross the pipe, and the task function
 # need not be picklable (a @hydra.main function is not, by reference).
 _shared: tuple | None = None
-
-
-def can_fork() -> bool:
-    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _run_job(idx: int, overrides: Sequence[str]) -> JobReturn:

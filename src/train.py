@@ -11,9 +11,10 @@ import warnings
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from . import artifacts, recipe
+from . import artifacts, figures, recipe
 from .tracking.background import track
 from .cli import run
 from .config import CONF_DIR, RunConfig
@@ -49,9 +50,14 @@ def run_job(cfg: DictConfig) -> float:
             # inside the run, so a sweep shows the failed job and its message.
             run_config = RunConfig.parse(cfg)
             out_dir = artifacts.prepare(run_config.out_dir or HydraConfig.get().runtime.output_dir)
-            result = train_holding_warnings(run_config, on_cost=tracked.log_cost)
-            print(summary(result))
-            artifacts.write(result, run_config, out_dir)
+            # An untracked single run draws its figures in a helper that imports matplotlib as
+            # it trains. (A sweep's jobs keep both cores busy; a tracked run's other core is its
+            # tracking helper's, the slower of the two: the job's own core is free to draw.)
+            alone = HydraConfig.get().mode == RunMode.RUN and not run_config.tracking
+            with figures.drawing(in_helper=alone) as draw:
+                result = train_holding_warnings(run_config, on_cost=tracked.log_cost)
+                print(summary(result))
+                artifacts.write(result, run_config, out_dir, draw=draw)
             if run_config.tracking:
                 check = recipe.gradient_check(run_config, result.initial_params, result.dataset.train, GRADCHECK_EXAMPLES)
                 artifacts.write_gradcheck(check, out_dir)

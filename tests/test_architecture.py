@@ -17,10 +17,12 @@ PARTS = {
     "src.randomness": "base",
     "src.diagnosis": "base",
     "src.aggregate": "base",
+    "src.forked": "base",
     "src.config": "config",
     "src.recipe": "recipe",
     "src.plots": "outputs",
     "src.artifacts": "outputs",
+    "src.figures": "outputs",
     "src.tracking": "tracking",
     "src.tracking.model": "served",  # the MLflow model: MLflow loads this file alone
     "src.tracking.relog": "cli",

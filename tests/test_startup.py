@@ -36,9 +36,11 @@ def test_importing_the_train_cli_loads_none_of_them(tmp_path):
     assert loaded("import src.train", tmp_path) == []
 
 
-def test_an_untracked_circles_run_loads_only_matplotlib(tmp_path):
-    # the default run: circles drawn without scikit-learn, the numpy kernel, figures drawn
-    assert loaded(run_train("tracking=false", "num_iterations=200", "out_dir=out"), tmp_path) == ["matplotlib"]
+def test_an_untracked_circles_run_loads_none_of_them(tmp_path):
+    # the default run: circles drawn without scikit-learn, the numpy kernel, its figures
+    # drawn by a helper process (src/figures.py) that imports matplotlib as the job trains
+    assert loaded(run_train("tracking=false", "num_iterations=200", "out_dir=out"), tmp_path) == []
+    assert {"cost.png", "boundary.png"} <= {p.name for p in (tmp_path / "out").iterdir()}
 
 
 def test_an_untracked_compiled_run_adds_numba(tmp_path):

@@ -23,15 +23,14 @@ which made the parent run), a helper would save nothing: tracking stays in-proce
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
 from omegaconf import DictConfig
 
+from .. import forked
 from . import runs
 from .store import check_store
 
@@ -40,7 +39,7 @@ HELPER_TIMEOUT = 600.0  # seconds the job waits for an answer: a wedged helper m
 
 def pays() -> bool:
     """A helper saves the MLflow imports: only where they are still to come, and fork exists."""
-    return "mlflow" not in sys.modules and sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+    return forked.available("mlflow")
 
 
 @contextlib.contextmanager
@@ -52,18 +51,8 @@ def track(cfg: DictConfig):
             yield run
         return
     check_store()
-    job_end, helper_end = multiprocessing.Pipe()
     job_pid = os.getpid()
-    helper_pid = os.fork()
-    if helper_pid == 0:  # the helper: never returns into the job's code
-        status = 1
-        try:
-            job_end.close()
-            _serve(cfg, helper_end, job_pid)
-            status = 0
-        finally:
-            os._exit(status)
-    helper_end.close()
+    job_end, helper_pid = forked.fork(lambda conn: _serve(cfg, conn, job_pid))
     run = HelperRun(job_end, helper_pid)
     try:
         yield run
@@ -147,8 +136,8 @@ class HelperRun:
 
 def _serve(cfg: DictConfig, conn, job_pid: int) -> None:
     """The helper's loop: open the run, then log what the job sends until it says how
-    the run ends, or goes away (the run then ends KILLED)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the job says how the run ends
+    the run ends, or goes away (the run then ends KILLED). Ctrl-C is ignored (src/forked.py):
+    the job says how the run ends."""
     try:
         run = runs.open_run(cfg, pid=job_pid)
     except Exception as error:  # noqa: BLE001 (answered to the job, which says it in one line)
