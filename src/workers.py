@@ -55,9 +55,8 @@ def dying_with_launcher():
     if launcher is None:
         yield
         return
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
     previous = signal.signal(signal.SIGTERM, _sigterm)
-    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    die_with_parent(signal.SIGTERM)
     gone = False
     try:
         if os.getppid() != launcher:  # it died before the request was in place
@@ -68,8 +67,14 @@ def dying_with_launcher():
         raise
     finally:
         if not gone:
-            prctl(PR_SET_PDEATHSIG, 0)
+            die_with_parent(0)
             signal.signal(signal.SIGTERM, previous)
+
+
+def die_with_parent(signum: int = signal.SIGKILL) -> None:
+    """Have Linux send this process ``signum`` when its parent process dies (0: no longer)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signum)
 
 
 def _sigterm(signum, frame) -> None:

@@ -22,6 +22,7 @@ from ..io import atomic_write_json
 from ..nn import model
 from ..nn.fit import DivergedError
 from ..config import run_config
+from . import parallel
 from .common import settings
 
 STALLED = 0.9  # x log K
@@ -44,10 +45,11 @@ def one(overrides: list[str], rate: float, seed: int, batch_norm: bool) -> dict:
 
 
 def run(overrides: list[str], rates: list[float], rate: float, seeds: list[int], trained_accuracy: float) -> dict:
-    grid = [{"rate": r, "plain": one(overrides, r, seeds[0], False), "batch_norm": one(overrides, r, seeds[0], True)}
-            for r in rates]
-    per_seed = [{"seed": s, "plain": one(overrides, rate, s, False), "batch_norm": one(overrides, rate, s, True)}
-                for s in seeds]
+    runs = [(r, seeds[0]) for r in rates] + [(rate, s) for s in seeds]
+    outcomes = iter(parallel.starmap(one, [(overrides, r, s, bn) for r, s in runs for bn in (False, True)]))
+    pairs = [{"plain": next(outcomes), "batch_norm": next(outcomes)} for _ in runs]
+    grid = [{"rate": r, **pair} for r, pair in zip(rates, pairs)]
+    per_seed = [{"seed": s, **pair} for s, pair in zip(seeds, pairs[len(rates):])]
 
     def trained(r: dict) -> bool:
         return r["outcome"] == "trained" and r["train"] > trained_accuracy

@@ -30,6 +30,7 @@ from ..errors import InputError
 from ..gradcheck import to_markdown as table
 from ..io import atomic_write_json, atomic_write_text
 from ..nn.model import confusion_matrix
+from . import parallel
 from .common import group_options
 from .gradient_checks import load_run
 
@@ -37,9 +38,26 @@ GRADCHECK_EXAMPLES = 100
 METRICS = ("train_accuracy", "dev_accuracy", "test_accuracy", "final_cost")
 
 
+def _check(run_dir: Path, point: str) -> tuple[dict, str]:
+    """The gradient check of a run at its initial or its trained parameters (``point``):
+    its summary entry and its per-parameter table."""
+    config, params = load_run(run_dir)
+    dataset = recipe.load_dataset(config)
+    at = recipe.initial_params(config, dataset) if point == "init" else params
+    check = recipe.gradient_check(config, at, dataset.train, GRADCHECK_EXAMPLES)
+    entry = {
+        "difference": float(f"{check.difference:.3e}"),
+        "verdict": check.verdict,
+        "why": check.why(),
+        "per_param": {k: float(f"{v:.3e}") for k, v in check.per_param.items()},
+    }
+    return entry, table(check)
+
+
 def summarise(models_dir: Path, names: list[str]) -> tuple[dict, dict[str, str]]:
     summary: dict = {"variants": {}, "gradcheck": {}}
     tables: dict[str, str] = {}
+    checks: list[tuple[str, str]] = []  # (variant, "init" or "trained")
     best, confusion = None, None
     for name in names:
         config, params = load_run(models_dir / name)
@@ -55,17 +73,12 @@ def summarise(models_dir: Path, names: list[str]) -> tuple[dict, dict[str, str]]
         if best is None or metrics["dev_accuracy"] > summary["variants"][best]["dev_accuracy"]:
             best = name
             confusion = confusion_matrix(dataset.test.X, dataset.test.Y, params)
-        points = {"init": recipe.initial_params(config, dataset), "trained": params}
-        summary["gradcheck"][name] = {}
-        for point, at in points.items():
-            check = recipe.gradient_check(config, at, dataset.train, GRADCHECK_EXAMPLES)
-            summary["gradcheck"][name][point] = {
-                "difference": float(f"{check.difference:.3e}"),
-                "verdict": check.verdict,
-                "why": check.why(),
-                "per_param": {k: float(f"{v:.3e}") for k, v in check.per_param.items()},
-            }
-            tables[f"{name}, {point}"] = table(check)
+        checks += [(name, point) for point in ("init", "trained")]
+    # The gradient checks, most of this stage's time, on every core.
+    for (name, point), (entry, check_table) in zip(checks, parallel.starmap(
+            _check, [(models_dir / name, point) for name, point in checks])):
+        summary["gradcheck"].setdefault(name, {})[point] = entry
+        tables[f"{name}, {point}"] = check_table
     summary["best"] = best
     summary["confusion_matrix"] = confusion.tolist()
     # what every variant shares (experiment=digits)

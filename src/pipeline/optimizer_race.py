@@ -27,6 +27,7 @@ from ..nn import kernels
 from ..nn.fit import DivergedError
 from ..nn.optimizers import OPTIMIZERS
 from ..config import run_config
+from . import parallel
 from .common import settings
 
 
@@ -55,36 +56,43 @@ def _train(initial, X, Y, optimizer: str, rate: float, budget: int, target: floa
     return None, costs, costs[-1]
 
 
+def _timed_train(*args) -> tuple:
+    """``_train``'s result and its wall seconds, in a worker of its own (one BLAS thread)."""
+    start = time.perf_counter()
+    with threadpool_limits(1, user_api="blas"):
+        return (*_train(*args), time.perf_counter() - start)
+
+
 def run(overrides: list[str], budget: int, rates: list[float]) -> tuple[dict, dict[str, list[float]], dict[str, float]]:
     """(record, cost curve of each optimizer at its best rate up to the target, seconds to target)."""
     config = run_config(overrides)
     dataset = recipe.load_dataset(config)
     X, Y = dataset.train.X, dataset.train.Y
     initial = recipe.initial_params(config, dataset)
-    with threadpool_limits(1, user_api="blas"):
-        finals = {rate: _train(initial, X, Y, "gd", rate, budget, None)[2] for rate in rates}
-        finite = [rate for rate in rates if np.isfinite(finals[rate])]
-        if not finite:
-            raise InputError("studies.optimizers.rates: plain gd diverges at every rate of the grid")
-        base_rate = min(finite, key=lambda rate: finals[rate])
-        target = finals[base_rate]
-        optimizers, curves, seconds = {}, {}, {}
-        for name in OPTIMIZERS:
-            by_rate, best = {}, None
-            for rate in rates:
-                start = time.perf_counter()
-                epoch, costs, final = _train(initial, X, Y, name, rate, budget, target)
-                elapsed = time.perf_counter() - start
-                # the epoch index at which the cost first reached the target, + 1 = epochs trained
-                epochs = None if epoch is None else epoch + 1
-                by_rate[str(rate)] = epochs if epochs is not None else ("diverged" if np.isnan(final) else "not reached")
-                if epochs is not None and (best is None or epochs < best[1]):
-                    best, curves[name], seconds[name] = (rate, epochs), costs, elapsed
-            optimizers[name] = {
-                "best_rate": best[0] if best else None,
-                "epochs_to_target": best[1] if best else None,
-                "by_rate": by_rate,
-            }
+    baseline = parallel.starmap(_timed_train, [(initial, X, Y, "gd", rate, budget, None) for rate in rates])
+    finals = {rate: final for rate, (_, _, final, _) in zip(rates, baseline)}
+    finite = [rate for rate in rates if np.isfinite(finals[rate])]
+    if not finite:
+        raise InputError("studies.optimizers.rates: plain gd diverges at every rate of the grid")
+    base_rate = min(finite, key=lambda rate: finals[rate])
+    target = finals[base_rate]
+    races = iter(parallel.starmap(_timed_train, [(initial, X, Y, name, rate, budget, target)
+                                                 for name in OPTIMIZERS for rate in rates]))
+    optimizers, curves, seconds = {}, {}, {}
+    for name in OPTIMIZERS:
+        by_rate, best = {}, None
+        for rate in rates:
+            epoch, costs, final, elapsed = next(races)
+            # the epoch index at which the cost first reached the target, + 1 = epochs trained
+            epochs = None if epoch is None else epoch + 1
+            by_rate[str(rate)] = epochs if epochs is not None else ("diverged" if np.isnan(final) else "not reached")
+            if epochs is not None and (best is None or epochs < best[1]):
+                best, curves[name], seconds[name] = (rate, epochs), costs, elapsed
+        optimizers[name] = {
+            "best_rate": best[0] if best else None,
+            "epochs_to_target": best[1] if best else None,
+            "by_rate": by_rate,
+        }
     gd = optimizers["gd"]["epochs_to_target"]
     for entry in optimizers.values():
         ours = entry["epochs_to_target"]

@@ -1,0 +1,37 @@
+"""A study stage's independent runs on every core.
+
+A study (batch norm's rate grid, the optimizer race) is a few dozen short trainings
+that depend on nothing but their settings; one after the other they left a core idle
+for half a minute of ``dvc repro``. ``starmap`` runs them in a pool of processes forked
+from the stage (warm: its imports and composed config inherited), one BLAS thread
+each, results in the order of the arguments, so the record is the same as a serial
+run's. A worker dies with its stage (kill -9 included: ``workers.die_with_parent``)
+and leaves Ctrl-C to it. Without fork (macOS, Windows) the runs are serial.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from typing import Callable, Iterable
+
+from threadpoolctl import threadpool_limits
+
+from ..forked import can_fork
+from ..workers import die_with_parent
+
+
+def _worker_start() -> None:
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threadpool_limits(1, user_api="blas")
+
+
+def starmap(function: Callable, arguments: Iterable[tuple]) -> list:
+    """``[function(*args) for args in arguments]``, on every core."""
+    arguments = list(arguments)
+    processes = min(len(arguments), os.cpu_count() or 1)
+    if processes <= 1 or not can_fork():
+        return [function(*args) for args in arguments]
+    with multiprocessing.get_context("fork").Pool(processes, initializer=_worker_start) as pool:
+        return pool.starmap(function, arguments, chunksize=1)
