@@ -6,7 +6,8 @@ A run whose tracking store stopped answering (a tracking server that went away)
 ends with this command in its last line: the training result is complete on
 disk, and once the store answers again this logs it. With ``--run-id`` it
 completes that run (the cost points it lacks, then everything else, and ends it
-FINISHED); without, it makes a new run. What it logs is what a live run logs:
+FINISHED; if it was ended KILLED meanwhile, its ``error`` tag moves to
+``ended_before_relog``); without, it makes a new run. What it logs is what a live run logs:
 ``runs.log_directory`` reads the same files, and the cost curve comes from
 costs.csv.
 """
@@ -19,8 +20,10 @@ from pathlib import Path
 from ..cli import report_errors
 from ..errors import InputError
 from .runs import COST_BATCH, config_params, dataset_label, log_directory
+from .reap import REAPED_TAG
 from .store import open_store, source_tags
 
+ENDED_BEFORE_TAG = "ended_before_relog"
 NEEDED = ("config.yaml", "metrics.json", "tags.json", "dataset.json", "costs.csv", "params.npz")
 
 
@@ -50,9 +53,15 @@ def relog(run_dir: Path, run_id: str | None = None) -> str:
     else:
         try:
             history = client.get_metric_history(run_id, "cost")
+            earlier = client.get_run(run_id)
         except Exception as error:  # noqa: BLE001 (MLflow says "not found" several ways)
             raise InputError(f"--run-id: no run {run_id} in {experiment_id} ({type(error).__name__})") from None
         last_step = max((point.step for point in history), default=-1)
+        if REAPED_TAG in earlier.data.tags:
+            # Ended meanwhile (the reaper saw its process gone while the store was down):
+            # complete now, so no error; what was said is kept under another name.
+            client.set_tag(run_id, ENDED_BEFORE_TAG, f"{earlier.info.status}: {earlier.data.tags[REAPED_TAG]}"[:5000])
+            client.delete_tag(run_id, REAPED_TAG)
     now = int(time.time() * 1000)
     points = [Metric("cost", value, now, step) for step, value in cost_points(run_dir / "costs.csv", last_step)]
     for start in range(0, len(points), COST_BATCH):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from src.tracking import relog
+from src.tracking import reap, relog
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,6 +48,20 @@ def test_relog_completes_a_run_without_doubling_its_cost_points(run_dir, monkeyp
     history = client.get_metric_history(run_id, "cost")
     assert sorted(p.step for p in history) == [step for step, _ in points]
     assert client.get_run(run_id).info.status == "FINISHED"
+
+
+def test_relog_of_a_run_reaped_meanwhile_leaves_no_error(run_dir, monkeypatch, tmp_path):
+    """The store was down, the job exited, the next run reaped its run KILLED: logged
+    complete now, it is FINISHED without an error, the reaper's words kept aside."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    client = MlflowClient(uri)
+    run_id = client.create_run(client.create_experiment("reaped"), tags={"host": reap.host(), "pid": "999999999"}).info.run_id
+    assert reap.reap(client, [client.get_run(run_id).info.experiment_id]) == [run_id]
+    relog.relog(run_dir, run_id)
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED" and "error" not in run.data.tags
+    assert run.data.tags["ended_before_relog"].startswith("KILLED: its process 999999999")
 
 
 def test_an_incomplete_directory_is_one_line_and_exit_1(tmp_path):
