@@ -7,6 +7,7 @@ tracking to log. ``main`` is the thin Hydra entry point around it.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 
 import hydra
@@ -15,7 +16,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from . import artifacts, figures, recipe
-from .tracking.background import track
+from .tracking.background import prefork, track
 from .cli import run
 from .config import CONF_DIR, RunConfig
 from .data.datasets import SPLITS
@@ -53,7 +54,7 @@ def run_job(cfg: DictConfig) -> float:
             # An untracked single run draws its figures in a helper that imports matplotlib as
             # it trains. (A sweep's jobs keep both cores busy; a tracked run's other core is its
             # tracking helper's, the slower of the two: the job's own core is free to draw.)
-            alone = HydraConfig.get().mode == RunMode.RUN and not run_config.tracking
+            alone = not run_config.tracking and not (HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN)
             with figures.drawing(in_helper=alone) as draw:
                 result = train_holding_warnings(run_config, on_cost=tracked.log_cost)
                 print(summary(result))
@@ -75,4 +76,5 @@ def main(cfg: DictConfig) -> float:
 
 
 if __name__ == "__main__":
+    prefork(sys.argv[1:])  # the tracking helper starts importing MLflow while Hydra composes
     run(main)

@@ -294,26 +294,37 @@ class NullRun:
         pass
 
 
+def describe(cfg: DictConfig) -> dict:
+    """What the job's run is, from its config and Hydra's state, without MLflow: its
+    name, params and, in a sweep, (sweep id, job number). A helper process that has no
+    Hydra state (src/tracking/background.py) gets this from the job."""
+    return {"name": run_name(cfg), "params": run_params(cfg), "sweep_job": _sweep_job()}
+
+
 def open_run(cfg: DictConfig, pid: int | None = None) -> Run:
-    """Open the job's run: first end KILLED the runs of this host whose process is gone
-    (src/tracking/reap.py), then create this one, named, tagged with where it runs
-    (the job's process: ``pid``, default this one) and with its config as params."""
+    """Open the job's run in the store (``create_run``)."""
+    client, experiment_id = open_store()
+    return create_run(client, experiment_id, describe(cfg), pid)
+
+
+def create_run(client, experiment_id: str, description: dict, pid: int | None = None) -> Run:
+    """First end KILLED the runs of this host whose process is gone (src/tracking/reap.py),
+    then create the run ``description`` describes, named, tagged with where it runs (the
+    job's process: ``pid``, default this one) and with its config as params."""
     from mlflow.entities import Param
 
-    client, experiment_id = open_store()
     reap(client, [experiment_id])
     tags = {**source_tags(), **process_tags(pid)}
-    job = _sweep_job()
-    if job is not None:
-        sweep_id, num = job
+    if description["sweep_job"] is not None:
+        sweep_id, num = description["sweep_job"]
         tags.update(sweep_id=sweep_id, hydra_job_num=str(num))
         parent = find_parent(client, experiment_id, sweep_id)
         if parent:
             tags[PARENT_TAG] = parent
-    info = client.create_run(experiment_id, run_name=run_name(cfg), tags=tags).info
+    info = client.create_run(experiment_id, run_name=description["name"], tags=tags).info
     run = Run(client, info.run_id)
     try:
-        client.log_batch(info.run_id, params=[Param(k, v[:6000]) for k, v in run_params(cfg).items()])
+        client.log_batch(info.run_id, params=[Param(k, v[:6000]) for k, v in description["params"].items()])
     except BaseException as error:
         end(client, info.run_id, *failure(error), run)
         raise

@@ -87,6 +87,14 @@ def check_store() -> None:
             raise InputError(f"MLFLOW_TRACKING_URI: cannot make the folder of {db} ({error.strerror})") from None
 
 
+def import_store_code() -> None:
+    """Import what ``open_store`` and a run will use (most of their cost), touching no store."""
+    import mlflow.tracking  # noqa: F401
+
+    if sqlite_file(tracking_uri()) is not None:
+        import mlflow.store.tracking.sqlalchemy_store  # noqa: F401 (SQLAlchemy's models, alembic)
+
+
 def open_store():
     """(client, experiment id). Creating and migrating a new SQLite store, and the
     experiment, happens once under a file lock: parallel jobs on a fresh store

@@ -18,11 +18,11 @@ from tests.waiting import wait_for
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def train(tmp_path: Path, uri: str, *overrides: str, **popen) -> subprocess.Popen:
+def train(tmp_path: Path, uri: str, *overrides: str, stderr_to=subprocess.PIPE, **popen) -> subprocess.Popen:
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_EXPERIMENT_NAME": "helper", "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "src.train", *overrides, f"out_dir={tmp_path / 'out'}",
                              f"hydra.run.dir={tmp_path / 'hydra'}"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, **popen)
+                            stderr=stderr_to, text=True, **popen)
 
 
 def only_run(uri: str):
@@ -67,6 +67,29 @@ def test_a_store_that_cannot_be_opened_stops_the_job_in_one_line(tmp_path):
     assert proc.returncode == 1 and len(lines) == 1 and "Traceback" not in stderr, stderr
     assert lines[0].startswith(f"error: MLFLOW_TRACKING_URI: could not open the tracking store sqlite:///{broken}")
     assert not (tmp_path / "out" / "metrics.json").exists()
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("args", [["tracking=false", "num_iterations=100"], ["--help"], ["dataset=nope"]],
+                         ids=["untracked", "help", "bad-override"])
+def test_a_cli_that_tracks_nothing_ends_its_early_helper_and_touches_no_store(tmp_path, args):
+    """The train CLI forks its tracking helper before Hydra composes; when no tracked run
+    follows, the helper ends with the CLI (nothing left in its process group) and never
+    opened the store (it only imports until the job asks for a run)."""
+    db = tmp_path / "store" / "mlflow.db"
+    with open(tmp_path / "stderr", "w") as stderr:  # not a pipe: a helper holding it would make waiting for it wait for the helper
+        proc = train(tmp_path, f"sqlite:///{db}", *args, start_new_session=True, stderr_to=stderr)
+        proc.wait(timeout=120)
+    assert proc.returncode == (1 if "dataset=nope" in args else 0), (tmp_path / "stderr").read_text()
+    assert not group_alive(proc.pid)  # checked at once: a helper left to itself would still be importing MLflow
+    assert not db.parent.exists()
 
 
 @pytest.mark.slow
