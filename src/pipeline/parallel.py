@@ -6,13 +6,14 @@ for half a minute of ``dvc repro``. ``starmap`` runs them in a pool of processes
 from the stage (warm: its imports and composed config inherited), one BLAS thread
 each, results in the order of the arguments, so the record is the same as a serial
 run's. A worker dies with its stage (kill -9 included: ``workers.die_with_parent``)
-and leaves Ctrl-C to it. Without fork (macOS, Windows) the runs are serial.
+and leaves Ctrl-C to it; a worker killed fails the stage (BrokenProcessPool), never hangs it. Without fork (macOS, Windows) the runs are serial.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
 import signal
+from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable
 
 from threadpoolctl import threadpool_limits
@@ -33,5 +34,7 @@ def starmap(function: Callable, arguments: Iterable[tuple]) -> list:
     processes = min(len(arguments), os.cpu_count() or 1)
     if processes <= 1 or not can_fork():
         return [function(*args) for args in arguments]
-    with multiprocessing.get_context("fork").Pool(processes, initializer=_worker_start) as pool:
-        return pool.starmap(function, arguments, chunksize=1)
+    # concurrent.futures rather than multiprocessing.Pool: a worker killed mid-run (the OOM
+    # killer) raises BrokenProcessPool here, where Pool would wait for its result for ever.
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start) as pool:
+        return list(pool.map(function, *zip(*arguments)))

@@ -45,6 +45,20 @@ def test_one_run_or_no_fork_runs_here(monkeypatch):
     assert {pid for *_, pid in parallel.starmap(where, [(i, 1.0) for i in range(4)])} == {os.getpid()}
 
 
+def killed_on(index: int) -> int:
+    if index == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
+    return index
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the runs are serial")
+def test_a_worker_killed_fails_the_stage_instead_of_hanging_it():
+    from concurrent.futures.process import BrokenProcessPool
+
+    with pytest.raises(BrokenProcessPool):
+        parallel.starmap(killed_on, [(i,) for i in range(6)])
+
+
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the runs are serial")
 def test_no_worker_outlives_a_killed_stage(tmp_path):
     code = ("import os, time\n"
