@@ -12,11 +12,11 @@ import warnings
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from . import artifacts, figures, recipe
 from .tracking.background import prefork, track
+from .tracking.runs import sweep_job
 from .cli import run
 from .config import CONF_DIR, RunConfig
 from .data.datasets import SPLITS
@@ -54,7 +54,7 @@ def run_job(cfg: DictConfig) -> float:
             # An untracked single run draws its figures in a helper that imports matplotlib as
             # it trains. (A sweep's jobs keep both cores busy; a tracked run's other core is its
             # tracking helper's, the slower of the two: the job's own core is free to draw.)
-            alone = not run_config.tracking and not (HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN)
+            alone = not run_config.tracking and sweep_job() is None
             with figures.drawing(in_helper=alone) as draw:
                 result = train_holding_warnings(run_config, on_cost=tracked.log_cost)
                 print(summary(result))

@@ -210,7 +210,7 @@ def _serve(conn, job_pid: int) -> None:
         client, experiment_id = open_store()
         run = runs.create_run(client, experiment_id, description, pid=job_pid)
     except Exception as error:  # noqa: BLE001 (answered to the job, which says it in one line)
-        why = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+        why = runs.store_failure(error)
         conn.send(("lost", why, None))  # at once: the job stops at its next cost point
     while True:
         try:
@@ -243,6 +243,6 @@ def _serve(conn, job_pid: int) -> None:
                     run.client.set_terminated(run.run_id, "FINISHED")
                     conn.send(("ok",))
                 except Exception as failed:  # noqa: BLE001
-                    conn.send(("lost", f"{type(failed).__name__}: {failed}".splitlines()[0][:300], run.run_id))
+                    conn.send(("lost", runs.store_failure(failed), run.run_id))
         if kind == "end":
             return

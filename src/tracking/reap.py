@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import socket
 
+from .store import ERROR_TAG
+
 HOST_TAG, PID_TAG, START_TAG = "host", "pid", "process_start"
-REAPED_TAG = "error"
 
 
 def host() -> str:
@@ -59,7 +60,7 @@ def reap(client, experiment_ids: list[str]) -> list[str]:
             continue
         why = (f"its process {run.data.tags.get(PID_TAG)} on {host()} is gone (killed, e.g. kill -9 or the OOM "
                "killer); ended KILLED by the next run's check")
-        client.set_tag(run.info.run_id, REAPED_TAG, why)
+        client.set_tag(run.info.run_id, ERROR_TAG, why)
         client.set_terminated(run.info.run_id, "KILLED")
         reaped.append(run.info.run_id)
     return reaped

@@ -20,8 +20,7 @@ from pathlib import Path
 from ..cli import report_errors
 from ..errors import InputError
 from .runs import COST_BATCH, config_params, dataset_label, log_directory
-from .reap import REAPED_TAG
-from .store import open_store, source_tags
+from .store import ERROR_TAG, open_store, source_tags
 
 ENDED_BEFORE_TAG = "ended_before_relog"
 NEEDED = ("config.yaml", "metrics.json", "tags.json", "dataset.json", "costs.csv", "params.npz")
@@ -57,11 +56,11 @@ def relog(run_dir: Path, run_id: str | None = None) -> str:
         except Exception as error:  # noqa: BLE001 (MLflow says "not found" several ways)
             raise InputError(f"--run-id: no run {run_id} in {experiment_id} ({type(error).__name__})") from None
         last_step = max((point.step for point in history), default=-1)
-        if REAPED_TAG in earlier.data.tags:
+        if ERROR_TAG in earlier.data.tags:
             # Ended meanwhile (the reaper saw its process gone while the store was down):
             # complete now, so no error; what was said is kept under another name.
-            client.set_tag(run_id, ENDED_BEFORE_TAG, f"{earlier.info.status}: {earlier.data.tags[REAPED_TAG]}"[:5000])
-            client.delete_tag(run_id, REAPED_TAG)
+            client.set_tag(run_id, ENDED_BEFORE_TAG, f"{earlier.info.status}: {earlier.data.tags[ERROR_TAG]}"[:5000])
+            client.delete_tag(run_id, ERROR_TAG)
     now = int(time.time() * 1000)
     points = [Metric("cost", value, now, step) for step, value in cost_points(run_dir / "costs.csv", last_step)]
     for start in range(0, len(points), COST_BATCH):

@@ -22,7 +22,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from .reap import process_tags, reap
-from .store import open_store, source_tags, tracking_uri
+from .store import ERROR_TAG, open_store, source_tags, tracking_uri
 
 PARENT_RUN_ENV = "IMPROVING_DNN_PARENT_RUN_ID"
 SWEPT_KEYS_ENV = "IMPROVING_DNN_SWEPT_KEYS"  # the keys a sweep varies, for its jobs' names
@@ -94,7 +94,7 @@ def _key(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~")
 
 
-def _sweep_job() -> tuple[str, int] | None:
+def sweep_job() -> tuple[str, int] | None:
     """(sweep id, job number) inside a Hydra multirun job, else None."""
     if not HydraConfig.initialized():
         return None
@@ -147,7 +147,7 @@ class Run:
             try:
                 self.client.log_batch(self.run_id, metrics=self._costs)
             except Exception as error:  # noqa: BLE001 (whatever the store says, training goes on)
-                self.lost = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+                self.lost = store_failure(error)
             self._costs = []
         self._last_flush = time.monotonic()
 
@@ -159,8 +159,13 @@ class Run:
                 log_directory(self.client, self.run_id, Path(out_dir), {"train_seconds": train_seconds} if train_seconds else {})
                 return
             except Exception as error:  # noqa: BLE001
-                self.lost = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+                self.lost = store_failure(error)
         raise TrackingLost(lost_message(self.lost, out_dir, self.run_id))
+
+
+def store_failure(error: BaseException) -> str:
+    """What the store said when it failed, short enough for the job's one error line."""
+    return f"{type(error).__name__}: {error}".splitlines()[0][:300]
 
 
 def lost_message(why: str, out_dir, run_id: str | None) -> str:
@@ -298,7 +303,7 @@ def describe(cfg: DictConfig) -> dict:
     """What the job's run is, from its config and Hydra's state, without MLflow: its
     name, params and, in a sweep, (sweep id, job number). A helper process that has no
     Hydra state (src/tracking/background.py) gets this from the job."""
-    return {"name": run_name(cfg), "params": run_params(cfg), "sweep_job": _sweep_job()}
+    return {"name": run_name(cfg), "params": run_params(cfg), "sweep_job": sweep_job()}
 
 
 def open_run(cfg: DictConfig, pid: int | None = None) -> Run:
@@ -364,6 +369,6 @@ def end(client, run_id: str, status: str, error: str | None = None, run: Run | N
         if run is not None:
             run.flush()
         if error is not None:
-            client.set_tag(run_id, "error", error[:5000])
+            client.set_tag(run_id, ERROR_TAG, error[:5000])
     with contextlib.suppress(Exception):
         client.set_terminated(run_id, status)

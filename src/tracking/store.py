@@ -38,6 +38,7 @@ SERVER_TIMEOUT = 5.0  # seconds to wait for a tracking server's /health answer
 HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
                "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
 QUIET = {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}  # no progress bars on a CLI's stderr
+ERROR_TAG = "error"  # why a run ended FAILED or KILLED (the job's error, the reaper's finding)
 
 
 def tracking_uri() -> str:

@@ -83,5 +83,4 @@ def _end_unfinished_children(client, experiment_id: str, parent_id: str) -> None
         orphans = client.search_runs(
             [experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{parent_id}' and attributes.status = 'RUNNING'")
         for run in orphans:
-            client.set_tag(run.info.run_id, "error", "the sweep ended before this job did (interrupted)")
-            client.set_terminated(run.info.run_id, "KILLED")
+            end(client, run.info.run_id, "KILLED", "the sweep ended before this job did (interrupted)")

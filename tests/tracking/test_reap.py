@@ -43,7 +43,7 @@ def test_only_this_hosts_runs_whose_process_is_gone_are_reaped(client):
     assert sorted(reaped) == sorted([ids["dead"], ids["pid reused"]])
     status = {name: client.get_run(run_id).info.status for name, run_id in ids.items()}
     assert status == {"alive": "RUNNING", "dead": "KILLED", "pid reused": "KILLED", "other host": "RUNNING", "no tags": "RUNNING"}
-    assert "process" in client.get_run(ids["dead"]).data.tags[reap.REAPED_TAG]
+    assert "process" in client.get_run(ids["dead"]).data.tags["error"]
     assert client.get_run(finished).info.status == "FINISHED"
     assert reap.reap(client, [experiment]) == []  # nothing left to do
 
