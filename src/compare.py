@@ -87,12 +87,11 @@ def sweep_parent(client, experiment_id: str, sweep: str) -> str:
 
 def load_runs(sweep: str | None = None) -> pd.DataFrame:
     """One sweep's jobs, or every training run of the experiment (sweep parents left out)."""
-    import mlflow
-
     db = store.sqlite_file(store.tracking_uri())
     if db is not None and not db.is_file():
         raise InputError(f"MLFLOW_TRACKING_URI: no MLflow store at {db} yet (train something first)")
     client, experiment_id = store.open_store()
+    mlflow = store.fluent_mlflow()
     if sweep is not None:
         parent = sweep_parent(client, experiment_id, sweep)
         return mlflow.search_runs([experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent}'")

@@ -22,7 +22,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from .reap import process_tags, reap
-from .store import ERROR_TAG, open_store, source_tags, tracking_uri
+from .store import ERROR_TAG, fluent_mlflow, open_store, source_tags, tracking_uri
 
 PARENT_RUN_ENV = "IMPROVING_DNN_PARENT_RUN_ID"
 SWEPT_KEYS_ENV = "IMPROVING_DNN_SWEPT_KEYS"  # the keys a sweep varies, for its jobs' names
@@ -266,7 +266,6 @@ def log_model(run_id: str, weights: Path, example: list[list[float]]) -> None:
     """The trained network as the pyfunc model ``model`` of the run: MLflow's
     models-from-code (src/tracking/model.py, no pickle), its weights the run's
     params.npz, examples as rows in and a class per row out."""
-    import mlflow
     import numpy as np
     from mlflow.models import ModelSignature
     from mlflow.types import Schema, TensorSpec
@@ -275,7 +274,7 @@ def log_model(run_id: str, weights: Path, example: list[list[float]]) -> None:
     features = example.shape[1]
     signature = ModelSignature(inputs=Schema([TensorSpec(np.dtype("float64"), (-1, features))]),
                                outputs=Schema([TensorSpec(np.dtype("int64"), (-1,))]))
-    mlflow.set_tracking_uri(tracking_uri())
+    mlflow = fluent_mlflow()
     # The fluent API logs a model into the active run. Activating this one ends it
     # FINISHED on the way out: this is the run's last step (and ``start`` ends it anyway).
     with mlflow.start_run(run_id=run_id):

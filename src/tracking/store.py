@@ -88,6 +88,16 @@ def check_store() -> None:
             raise InputError(f"MLFLOW_TRACKING_URI: cannot make the folder of {db} ({error.strerror})") from None
 
 
+def fluent_mlflow():
+    """The ``mlflow`` module, its fluent API (``mlflow.search_runs``, ``mlflow.start_run``)
+    pointed at this store. That API reads one process-wide URI, which whatever last set
+    it decides (in a test process, another test's store): every caller sets it here."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri())
+    return mlflow
+
+
 def import_store_code() -> None:
     """Import what ``open_store`` and a run will use (most of their cost), touching no store."""
     import mlflow.tracking  # noqa: F401
