@@ -32,32 +32,26 @@ from ..io import atomic_write_json, atomic_write_text
 from ..nn.model import confusion_matrix
 from . import parallel
 from .common import group_options
-from .gradient_checks import load_run
+from .gradient_checks import check_run, load_run
 
 GRADCHECK_EXAMPLES = 100
 METRICS = ("train_accuracy", "dev_accuracy", "test_accuracy", "final_cost")
 
 
-def _check(run_dir: Path, point: str) -> tuple[dict, str]:
-    """The gradient check of a run at its initial or its trained parameters (``point``):
-    its summary entry and its per-parameter table."""
-    config, params = load_run(run_dir)
-    dataset = recipe.load_dataset(config)
-    at = recipe.initial_params(config, dataset) if point == "init" else params
-    check = recipe.gradient_check(config, at, dataset.train, GRADCHECK_EXAMPLES)
-    entry = {
-        "difference": float(f"{check.difference:.3e}"),
-        "verdict": check.verdict,
-        "why": check.why(),
-        "per_param": {k: float(f"{v:.3e}") for k, v in check.per_param.items()},
+def _checks(run_dir: Path) -> dict[str, tuple[dict, str]]:
+    """A run's gradient checks at its initial and its trained parameters
+    (``gradient_checks.check_run``): per point, its summary entry and its table."""
+    _, results = check_run(run_dir, GRADCHECK_EXAMPLES)
+    return {
+        point: ({"difference": float(f"{check.difference:.3e}"), "verdict": check.verdict, "why": check.why(),
+                 "per_param": {k: float(f"{v:.3e}") for k, v in check.per_param.items()}}, table(check))
+        for point, check in results.items()
     }
-    return entry, table(check)
 
 
 def summarise(models_dir: Path, names: list[str]) -> tuple[dict, dict[str, str]]:
     summary: dict = {"variants": {}, "gradcheck": {}}
     tables: dict[str, str] = {}
-    checks: list[tuple[str, str]] = []  # (variant, "init" or "trained")
     best, confusion = None, None
     for name in names:
         config, params = load_run(models_dir / name)
@@ -73,12 +67,11 @@ def summarise(models_dir: Path, names: list[str]) -> tuple[dict, dict[str, str]]
         if best is None or metrics["dev_accuracy"] > summary["variants"][best]["dev_accuracy"]:
             best = name
             confusion = confusion_matrix(dataset.test.X, dataset.test.Y, params)
-        checks += [(name, point) for point in ("init", "trained")]
     # The gradient checks, most of this stage's time, on every core.
-    for (name, point), (entry, check_table) in zip(checks, parallel.starmap(
-            _check, [(models_dir / name, point) for name, point in checks])):
-        summary["gradcheck"].setdefault(name, {})[point] = entry
-        tables[f"{name}, {point}"] = check_table
+    for name, checks in zip(names, parallel.starmap(_checks, [(models_dir / name,) for name in names])):
+        for point, (entry, check_table) in checks.items():
+            summary["gradcheck"].setdefault(name, {})[point] = entry
+            tables[f"{name}, {point}"] = check_table
     summary["best"] = best
     summary["confusion_matrix"] = confusion.tolist()
     # what every variant shares (experiment=digits)
