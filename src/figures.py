@@ -11,8 +11,6 @@ when it exits, byte for byte as drawn in-process. Elsewhere the other core is bu
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 from pathlib import Path
 
 from . import forked
@@ -36,11 +34,10 @@ def drawing(in_helper: bool):
         yield draw
         return
     conn, pid = forked.fork(_serve)
-    helper = _Helper(conn, pid)
     try:
-        yield helper.draw
+        yield _Helper(conn, pid).draw
     finally:
-        helper.close()
+        forked.end(conn, pid)  # done, or the job failed: a helper still importing is not waited for
 
 
 class _Helper:
@@ -58,14 +55,6 @@ class _Helper:
             return
         if error is not None:
             raise error
-
-    def close(self) -> None:
-        """Done, or the job failed: a helper still importing is not waited for."""
-        self.conn.close()
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
 
 
 def _serve(conn) -> None:

@@ -9,6 +9,7 @@ the helper sees its pipe close when the job is gone, however it went (kill -9 to
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -43,3 +44,12 @@ def fork(serve: Callable[[Connection], None]) -> tuple[Connection, int]:
             os._exit(status)
     helper_end.close()
     return caller_end, pid
+
+
+def end(conn: Connection, pid: int) -> None:
+    """End a helper whose work is done or no longer wanted, at once (it may be mid-import)."""
+    conn.close()
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)

@@ -80,12 +80,7 @@ def _discard_preforked() -> None:
 def _end(helper: tuple | None) -> None:
     """End a helper no run needs (it holds nothing yet, and may still be importing)."""
     if helper is not None:
-        conn, pid = helper
-        conn.close()
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+        forked.end(*helper)
 
 
 @contextlib.contextmanager
