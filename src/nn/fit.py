@@ -54,6 +54,11 @@ def recorded(epoch: int, cost_every: int, num_iterations: int) -> bool:
     return epoch % cost_every == 0 or epoch == num_iterations - 1
 
 
+def recorded_epochs(cost_every: int, num_iterations: int) -> list[int]:
+    """The epochs ``recorded`` picks, in order, without asking it of every epoch."""
+    return sorted({*range(0, num_iterations, cost_every), num_iterations - 1} - {-1})
+
+
 class CostLog:
     """Records costs into a FitResult (and ``on_cost``); a NaN or inf cost raises DivergedError."""
 

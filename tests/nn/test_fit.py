@@ -205,3 +205,11 @@ def test_divergence_error_survives_pickling_to_a_sweep_worker():
     error = pickle.loads(pickle.dumps(DivergedError(18, float("nan"))))
     assert isinstance(error, DivergedError) and error.iteration == 18
     assert "iteration 18" in str(error) and "lower learning_rate" in str(error)
+
+
+@pytest.mark.parametrize("cost_every, num_iterations", [(100, 15000), (100, 1), (7, 50), (50, 50), (1, 5), (3, 2)])
+def test_recorded_epochs_are_the_epochs_recorded_picks(cost_every, num_iterations):
+    from src.nn.fit import recorded, recorded_epochs
+
+    expected = [epoch for epoch in range(num_iterations) if recorded(epoch, cost_every, num_iterations)]
+    assert recorded_epochs(cost_every, num_iterations) == expected

@@ -58,20 +58,23 @@ def _run(params, X, Y, engine: str, *, learning_rate: float, num_iterations: int
     record = reference.CostLog(result, on_cost)
     hidden = [(params[f"W{l}"].shape[0], X.shape[1]) for l in range(1, num_layers(params))]
 
-    def rate(epoch: int) -> float:
-        return learning_rate if lr_schedule is None else lr_schedule(epoch)
+    # Every epoch's rate up front: no Python call per iteration without a schedule.
+    if lr_schedule is None:
+        rates = np.full(num_iterations, float(learning_rate))
+    else:
+        rates = np.array([lr_schedule(epoch) for epoch in range(num_iterations)], dtype=np.float64)
 
     if engine == "compiled" and keep_prob == 1.0:
         # Nothing to draw between iterations: one kernel call per stretch from one
         # recorded cost to the next (the stretch's first iteration records).
-        starts = [epoch for epoch in range(num_iterations) if reference.recorded(epoch, cost_every, num_iterations)]
+        starts = reference.recorded_epochs(cost_every, num_iterations)
         for epoch, end in zip(starts, starts[1:] + [num_iterations]):
-            record(epoch, kernel.run(np.array([rate(e) for e in range(epoch, end)], dtype=np.float64), want_cost=True))
+            record(epoch, kernel.run(rates[epoch:end], want_cost=True))
     else:
         for epoch in range(num_iterations):
             masks = draw_masks(hidden, keep_prob) if keep_prob < 1.0 else None
             recording = reference.recorded(epoch, cost_every, num_iterations)
-            value = kernel.step(rate(epoch), masks, recording)
+            value = kernel.step(float(rates[epoch]), masks, recording)
             if recording:
                 record(epoch, value)
     result.params = kernel.params()

@@ -1,15 +1,17 @@
 """Full-batch gradient descent compiled with numba: the course's case (sigmoid
 output, no batch norm, plain gd, full batch) without numpy's per-call cost.
 
-``FullBatchGD`` (fast_gd.py) already does the least numpy can: about 30 calls an
+``FullBatchGD`` (numpy_buffers.py) already does the least numpy can: about 30 calls an
 iteration, but each costs 1-2.5 us on a 20 x 211 array while the arithmetic of a
 whole iteration is ~2 us. Here one compiled function does the whole iteration
 (or many), so the per-call cost is paid once, and the elementwise work (bias,
 ReLU, dropout, sigmoid, update) is fused into the loops that produce the data.
+At this size an iteration is bound by loads and stores, not arithmetic, so the
+loops are arranged to pass over each row as few times as they can (``_combining``).
 
 It is *not* bit-identical to ``FullBatchGD``: the sums are taken in another
 order (see ``_dot``) and ``exp``/``log1p`` come from LLVM's libm, not numpy's
-SIMD ones. It agrees to ~1e-13 relative (tests/nn/test_compiled_gd.py), so
+SIMD ones. It agrees to ~1e-13 relative (tests/nn/kernels/test_compiled.py), so
 ``fit`` uses it only when asked (``engine="compiled"``), which ``src.train``
 does for rng=modern; rng=course keeps the numpy kernel and the course's bits.
 Its own results are deterministic on a machine: no threads, no BLAS, and the
@@ -60,6 +62,94 @@ def _sum(a):
     return total
 
 
+# What a combine (``_combining``) does to a sum before storing it, fused into its last pass:
+# the output's bias; a hidden layer's bias, ReLU [and dropout]; going back, the
+# derivative of that ReLU [and dropout]. ``gate`` is the layer's activation: it
+# is > 0 exactly where its pre-activation was (and its dropout mask kept it).
+@_jit()
+def _add_bias(total, bias, gate, masks, r, j, scale):
+    return total + bias
+
+
+@_jit()
+def _relu(total, bias, gate, masks, r, j, scale):
+    return max(total + bias, 0.0)
+
+
+@_jit()
+def _relu_dropout(total, bias, gate, masks, r, j, scale):
+    return max(total + bias, 0.0) * (scale if masks[r, j] else 0.0)
+
+
+@_jit()
+def _relu_grad(total, bias, gate, masks, r, j, scale):
+    return total * (1.0 if gate[r, j] > 0.0 else 0.0)
+
+
+@_jit()
+def _relu_dropout_grad(total, bias, gate, masks, r, j, scale):
+    return total * (scale if masks[r, j] else 0.0) * (1.0 if gate[r, j] > 0.0 else 0.0)
+
+
+def _combining(finish):
+    """A compiled ``combine(out, r, W, rows, transposed, bias, gate, masks, scale)``:
+    out[r] = finish(W[r, 0] rows[0] + W[r, 1] rows[1] + ...), with W[c, r] for
+    W[r, c] if transposed.
+
+    The sum is taken left to right from 0.0, as a loop of ``out[r] += W[r, c]
+    rows[c]`` would (the same adds in the same order, so the same bits), but
+    four rows a pass, so out[r] is loaded and stored a quarter as often; and
+    ``finish`` is applied in the last pass, not a pass of its own. One compiled
+    function per finish, so that it is inlined into the loops (a finish chosen
+    at run time inside them keeps them from vectorising)."""
+
+    @_jit()
+    def combine(out, r, W, rows, transposed, bias, gate, masks, scale):
+        count, m = rows.shape
+        c = 0
+        while c < count:
+            first = c == 0
+            if count - c >= 4:
+                last = c + 4 == count
+                if transposed:
+                    w0, w1, w2, w3 = W[c, r], W[c + 1, r], W[c + 2, r], W[c + 3, r]
+                else:
+                    w0, w1, w2, w3 = W[r, c], W[r, c + 1], W[r, c + 2], W[r, c + 3]
+                for j in range(m):
+                    total = 0.0 if first else out[r, j]
+                    total = (((total + w0 * rows[c, j]) + w1 * rows[c + 1, j]) + w2 * rows[c + 2, j]) + w3 * rows[c + 3, j]
+                    out[r, j] = finish(total, bias, gate, masks, r, j, scale) if last else total
+                c += 4
+            elif count - c >= 2:
+                last = c + 2 == count
+                if transposed:
+                    w0, w1 = W[c, r], W[c + 1, r]
+                else:
+                    w0, w1 = W[r, c], W[r, c + 1]
+                for j in range(m):
+                    total = 0.0 if first else out[r, j]
+                    total = (total + w0 * rows[c, j]) + w1 * rows[c + 1, j]
+                    out[r, j] = finish(total, bias, gate, masks, r, j, scale) if last else total
+                c += 2
+            else:
+                last = c + 1 == count
+                w0 = W[c, r] if transposed else W[r, c]
+                for j in range(m):
+                    total = 0.0 if first else out[r, j]
+                    total = total + w0 * rows[c, j]
+                    out[r, j] = finish(total, bias, gate, masks, r, j, scale) if last else total
+                c += 1
+
+    return combine
+
+
+_output = _combining(_add_bias)
+_hidden = _combining(_relu)
+_hidden_dropout = _combining(_relu_dropout)
+_hidden_grad = _combining(_relu_grad)
+_hidden_dropout_grad = _combining(_relu_dropout_grad)
+
+
 @_jit()
 def _iterate(flat, dims, A, Z, dZ_buf, dA_buf, Y, masks, lambd, keep_prob, learning_rates, want_cost):
     """``len(learning_rates)`` iterations of gradient descent on ``flat``
@@ -67,69 +157,57 @@ def _iterate(flat, dims, A, Z, dZ_buf, dA_buf, Y, masks, lambd, keep_prob, learn
     first iteration's forward pass if ``want_cost``, else NaN.
 
     Buffers (all flat, rows of m examples): ``A`` holds X then the hidden
-    activations, ``Z`` every layer's pre-activation, ``masks`` the hidden
+    layers' activations, ``Z`` the output's logits, ``masks`` the hidden
     layers' boolean dropout masks (empty: no dropout), ``dZ_buf``/``dA_buf``
-    one layer's dZ and the layer below's dA, swapped on the way down.
+    one layer's dZ and the layer below's, swapped on the way down.
     """
     L = dims.shape[0] - 1
     m = Y.shape[1]
     dropout = masks.shape[0] > 0
-    # Offsets of each layer's W and b in flat, of its input in A, of Z in Z.
+    # Offsets of each layer's W and b in flat, and of its input in A.
     w_at = np.empty(L + 1, np.int64)
     b_at = np.empty(L + 1, np.int64)
     a_at = np.empty(L + 1, np.int64)
-    z_at = np.empty(L + 1, np.int64)
-    p_end = a_end = z_end = 0
+    p_end = a_end = 0
     for l in range(1, L + 1):
         w_at[l], b_at[l] = p_end, p_end + dims[l] * dims[l - 1]
         p_end = b_at[l] + dims[l]
-        a_at[l - 1], z_at[l] = a_end, z_end
+        a_at[l - 1] = a_end
         a_end += dims[l - 1] * m
-        z_end += dims[l] * m
     mask_at = a_at - dims[0] * m  # masks cover A's hidden part only
     # x * (1/p) instead of numpy's x / p: within an ulp, and a division per
     # element was a third of a dropout iteration's time.
     scale = 1.0 / keep_prob
     value = np.nan
+    ZL = Z[:m].reshape((1, m))
+    no_masks = masks[:0].reshape((0, 0))
 
     for it in range(learning_rates.shape[0]):
         lr = learning_rates[it]
-        # Forward: Z = W A_prev + b, A = relu(Z) [* mask / keep_prob].
+        # Forward: A = relu(W A_prev + b) [* mask / keep_prob]; the output Z = W A_prev + b.
         for l in range(1, L + 1):
             n, p = dims[l], dims[l - 1]
             W = flat[w_at[l] : w_at[l] + n * p].reshape((n, p))
             b = flat[b_at[l] : b_at[l] + n]
             A_prev = A[a_at[l - 1] : a_at[l - 1] + p * m].reshape((p, m))
-            Zl = Z[z_at[l] : z_at[l] + n * m].reshape((n, m))
+            if l == L:
+                out, M = ZL, no_masks
+            else:
+                out = A[a_at[l] : a_at[l] + n * m].reshape((n, m))
+                M = masks[mask_at[l] : mask_at[l] + n * m].reshape((n, m)) if dropout else no_masks
             for i in range(n):
-                # row i of W A_prev as a sum of scaled rows of A_prev: the inner
-                # loop runs along contiguous memory and vectorises without reordering
-                for j in range(m):
-                    Zl[i, j] = 0.0
-                for k in range(p):
-                    w = W[i, k]
-                    for j in range(m):
-                        Zl[i, j] += w * A_prev[k, j]
-                for j in range(m):
-                    Zl[i, j] += b[i]
-            if l < L:
-                Al = A[a_at[l] : a_at[l] + n * m].reshape((n, m))
-                if dropout:
-                    M = masks[mask_at[l] : mask_at[l] + n * m].reshape((n, m))
-                    for i in range(n):
-                        for j in range(m):
-                            Al[i, j] = max(Zl[i, j], 0.0) * (scale if M[i, j] else 0.0)
+                if l == L:
+                    _output(out, i, W, A_prev, False, b[i], out, M, scale)
+                elif dropout:
+                    _hidden_dropout(out, i, W, A_prev, False, b[i], out, M, scale)
                 else:
-                    for i in range(n):
-                        for j in range(m):
-                            Al[i, j] = max(Zl[i, j], 0.0)
-        ZL = Z[z_at[L] : z_at[L] + m]
+                    _hidden(out, i, W, A_prev, False, b[i], out, M, scale)
         if want_cost and it == 0:
             # cross-entropy from the logits, as loss.cross_entropy:
             # logaddexp(0, z) - y z, with logaddexp(0, z) = max(z, 0) + log1p(exp(-|z|))
             total = 0.0
             for j in range(m):
-                z = ZL[j]
+                z = ZL[0, j]
                 total += (max(z, 0.0) + math.log1p(math.exp(-abs(z)))) - Y[0, j] * z
             value = total / m
             if lambd != 0.0:
@@ -141,37 +219,27 @@ def _iterate(flat, dims, A, Z, dZ_buf, dA_buf, Y, masks, lambd, keep_prob, learn
         # for z < -709, which gives the right 0 (and numba does not warn).
         dZ = dZ_buf[:m].reshape((1, m))
         for j in range(m):
-            dZ[0, j] = (1.0 / (1.0 + math.exp(-ZL[j])) - Y[0, j]) / m
+            dZ[0, j] = (1.0 / (1.0 + math.exp(-ZL[0, j])) - Y[0, j]) / m
         for l in range(L, 0, -1):
             n, p = dims[l], dims[l - 1]
             W = flat[w_at[l] : w_at[l] + n * p].reshape((n, p))
             b = flat[b_at[l] : b_at[l] + n]
             A_prev = A[a_at[l - 1] : a_at[l - 1] + p * m].reshape((p, m))
-            if l > 1:  # dA_prev = W^T dZ, from W before its update below
+            if l > 1:  # dZ_prev = W^T dZ * relu'(Z_prev) [* mask / keep_prob], from W before its update below
                 dA = dA_buf[: p * m].reshape((p, m))
-                dA[:, :] = 0.0
-                for i in range(n):
-                    for k in range(p):
-                        w = W[i, k]
-                        for j in range(m):
-                            dA[k, j] += w * dZ[i, j]
+                M = masks[mask_at[l - 1] : mask_at[l - 1] + p * m].reshape((p, m)) if dropout else no_masks
+                for k in range(p):
+                    if dropout:
+                        _hidden_dropout_grad(dA, k, W, dZ, True, 0.0, A_prev, M, scale)
+                    else:
+                        _hidden_grad(dA, k, W, dZ, True, 0.0, A_prev, M, scale)
             # W -= lr (dZ A_prev^T + lambd/m W), b -= lr sum(dZ): the gradient is
             # used as soon as it is made, so it needs no buffer of its own.
             for i in range(n):
                 for k in range(p):
                     W[i, k] -= lr * (_dot(dZ[i], A_prev[k]) + lambd / m * W[i, k])
                 b[i] -= lr * _sum(dZ[i])
-            if l > 1:  # dZ_prev = dA_prev [* mask / keep_prob] * (Z_prev > 0), in dA's buffer
-                Z_prev = Z[z_at[l - 1] : z_at[l - 1] + p * m].reshape((p, m))
-                if dropout:
-                    M = masks[mask_at[l - 1] : mask_at[l - 1] + p * m].reshape((p, m))
-                    for k in range(p):
-                        for j in range(m):
-                            dA[k, j] = dA[k, j] * (scale if M[k, j] else 0.0) * (1.0 if Z_prev[k, j] > 0.0 else 0.0)
-                else:
-                    for k in range(p):
-                        for j in range(m):
-                            dA[k, j] = dA[k, j] * (1.0 if Z_prev[k, j] > 0.0 else 0.0)
+            if l > 1:
                 dZ = dA
                 dZ_buf, dA_buf = dA_buf, dZ_buf
     return value
@@ -190,7 +258,7 @@ class CompiledGD:
         m = X.shape[1]
         self.A = np.empty(int(self.dims[:-1].sum()) * m)
         self.A[: X.size] = X.ravel()
-        self.Z = np.empty(int(self.dims[1:].sum()) * m)
+        self.Z = np.empty(m)
         self.dZ = np.empty(int(self.dims.max()) * m)
         self.dA = np.empty_like(self.dZ)
         self.Y = np.ascontiguousarray(Y, dtype=np.float64)
