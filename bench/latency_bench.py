@@ -29,6 +29,29 @@ from bench.pipeline_bench import one_stage_noop, project_files
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP = ["lambd=0,0.1,0.3,0.7", "keep_prob=1,0.95,0.9,0.86"]  # 16 jobs of the default run
 
+# What the two libraries every run goes through cost by themselves, in a fresh process
+# (exiting at once, without Python's final clean-up): no run of ours can start under them.
+HYDRA_ALONE = """
+import hydra
+
+@hydra.main(config_path=None, version_base="1.3")
+def main(cfg):
+    pass
+
+main()
+"""
+MLFLOW_ALONE = """
+import os
+import mlflow
+
+client = mlflow.MlflowClient()  # MLFLOW_TRACKING_URI: the bench's SQLite store
+run = client.create_run(client.get_experiment_by_name("Default").experiment_id)
+client.log_param(run.info.run_id, "lambd", 0.7)
+client.log_metric(run.info.run_id, "train_accuracy", 0.9)
+client.set_terminated(run.info.run_id)
+os._exit(0)
+"""
+
 
 def wall(args: list[str], cwd: Path, env: dict, repeat: int) -> float:
     times = []
@@ -140,6 +163,14 @@ def main() -> None:
             "gradcheck": wall([*python, "-m", "src.gradcheck", *hydra_dirs], tmp, env, args.repeat),
             "sweep": wall([*python, "-m", "src.train", "-m", *SWEEP, *hydra_dirs], tmp, env, 1),
         }
+        (tmp / "hydra_alone.py").write_text(HYDRA_ALONE)
+        (tmp / "mlflow_alone.py").write_text(MLFLOW_ALONE)
+        alone = {
+            "a Hydra app that does nothing (`@hydra.main`, no config)":
+                wall([*python, "hydra_alone.py", f"hydra.run.dir={tmp / 'hydra'}"], tmp, env, args.repeat),
+            "MLflow alone: import, open the SQLite store, a run with a param and a metric":
+                wall([*python, "mlflow_alone.py"], tmp, env, args.repeat),
+        }
         repro = None if args.no_pipeline else pipeline(tmp, env, args.repeat)
         sweep_compute = sum(in_process(run_compute(tmp / "warm", overrides, tracked=True), 1) for overrides in sweep_overrides())
         rows = [
@@ -161,6 +192,11 @@ def main() -> None:
     print("| --- | --- | --- | --- |")
     for name, seconds, floor in rows:
         print(f"| {name} | {seconds:.2f} | {floor:.2f} | {seconds / floor:.1f}x |")
+    print()
+    print("| the libraries alone, a fresh process each | wall s |")
+    print("| --- | --- |")
+    for name, seconds in alone.items():
+        print(f"| {name} | {seconds:.2f} |")
 
 
 if __name__ == "__main__":

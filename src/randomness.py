@@ -34,6 +34,7 @@ class CourseRandomness:
     def __init__(self, seed: int, shuffle_seed: int | None = None):
         self._state = np.random.RandomState(seed)
         self._shuffle_seed = seed if shuffle_seed is None else shuffle_seed
+        self._shuffler = np.random.RandomState(0)  # reseeded every epoch (see shuffle)
         self._masks: dict = {}
 
     def normal(self, shape: tuple[int, int]) -> np.ndarray:
@@ -54,9 +55,11 @@ class CourseRandomness:
         # The course's model() keeps a seed of its own for the mini-batches (week 2:
         # seed = 10, separate from the init seed 3) and increments it before every
         # epoch, so epoch e runs random_mini_batches(..., seed=shuffle_seed + 1 + e):
-        # np.random.seed(that); permutation(m). A RandomState of that seed gives the
-        # same order without touching the global state.
-        return np.random.RandomState(self._shuffle_seed + 1 + epoch).permutation(m)
+        # np.random.seed(that); permutation(m). A RandomState of its own, reseeded so,
+        # gives the same order without touching the global state (and reseeding it
+        # costs ~4 us where making a RandomState costs ~90 us, every epoch).
+        self._shuffler.seed(self._shuffle_seed + 1 + epoch)
+        return self._shuffler.permutation(m)
 
 
 RANDOMNESS = {"modern": ModernRandomness, "course": CourseRandomness}

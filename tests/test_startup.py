@@ -1,6 +1,6 @@
 """A run costs its training, not its imports: the train CLI loads a heavy library only
 when the run uses it (scikit-learn to make digits, matplotlib to draw, numba for the
-compiled kernel, MLflow to track). Timings are benchmarks (bench/latency_bench.py);
+compiled kernel, MLflow to track, joblib to sweep). Timings are benchmarks (bench/latency_bench.py);
 these tests check what is imported, which does not depend on the machine's speed."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("sklearn", "matplotlib", "numba", "mlflow", "scipy", "pandas")
+HEAVY = ("sklearn", "matplotlib", "numba", "mlflow", "scipy", "pandas", "joblib")
 
 # Run python code, then print which of HEAVY it has loaded, as JSON on the last line.
 PROBE = """
@@ -55,4 +55,4 @@ def test_leaving_a_cli_starts_no_process(tmp_path):
             "from src import cli\n"
             "cli._release_sweep_workers()\n"
             "assert reusable._executor is None, 'an executor was started'\n")
-    assert loaded(code, tmp_path) == []
+    assert loaded(code, tmp_path) == ["joblib"]

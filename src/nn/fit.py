@@ -130,7 +130,9 @@ def fit(
     if mini and shuffle is None:
         raise ValueError("batch_size < m needs shuffle")
     hidden = layer_dims(params)[1:-1]
-    state = opt.init(trainable(params))  # batch norm's running statistics are not trained
+    flat = _Flat(trainable(params))  # batch norm's running statistics are not trained
+    weights = {"all": flat.pack(params)}
+    state = opt.init(weights)
     result = FitResult(params)
     record = CostLog(result, on_cost)
     stopper = _Stopper(early_stopping, params) if early_stopping and early_stopping.patience > 0 else None
@@ -160,8 +162,8 @@ def fit(
             grads = backward(ZL, Yb, caches, lambd_b)
             # Batch norm: running mean/variance follow this batch's statistics (a no-op without it).
             params = update_running_stats(params, caches, bn_momentum)
-            step, state = opt.update(trainable(params), grads, state, lr, **options)
-            params = {**params, **step}
+            weights, state = opt.update(weights, {"all": flat.pack(grads)}, state, lr, **options)
+            params = {**params, **flat.unpack(weights["all"])}
         if recording:
             record(epoch, epoch_cost)
     else:
@@ -174,6 +176,27 @@ def fit(
         result.best_iteration = stopper.best_epoch
         result.score_steps, result.scores = stopper.steps, stopper.scores
     return result
+
+
+class _Flat:
+    """The trainable parameters (or their gradients) as one vector, and back. The update
+    rules are elementwise (nn/optimizers.py), so one call over the whole vector gives the
+    bits one call per array would, with a sixth of numpy's per-call cost for a 3-layer
+    net (an Adam step is ~14 calls instead of ~84). ``unpack`` gives views, which are
+    never written: every update makes a new vector."""
+
+    def __init__(self, params: Params):
+        self.names = list(params)
+        self.shapes = [params[name].shape for name in self.names]
+        ends = np.cumsum([params[name].size for name in self.names])
+        self.bounds = list(zip([0, *ends[:-1]], ends))
+
+    def pack(self, arrays: Params) -> np.ndarray:
+        return np.concatenate([arrays[name].ravel() for name in self.names])
+
+    def unpack(self, vector: np.ndarray) -> Params:
+        return {name: vector[start:end].reshape(shape)
+                for name, shape, (start, end) in zip(self.names, self.shapes, self.bounds)}
 
 
 class _Stopper:

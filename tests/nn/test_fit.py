@@ -213,3 +213,25 @@ def test_recorded_epochs_are_the_epochs_recorded_picks(cost_every, num_iteration
 
     expected = [epoch for epoch in range(num_iterations) if recorded(epoch, cost_every, num_iterations)]
     assert recorded_epochs(cost_every, num_iterations) == expected
+
+
+@pytest.mark.parametrize("name", ["gd", "momentum", "rmsprop", "adam"])
+def test_every_update_rule_gives_the_bits_of_an_array_by_array_loop(name):
+    """fit runs an update rule once over all the parameters as one vector; the rules
+    are elementwise, so that must equal calling it on the network's own arrays."""
+    from src.nn.optimizers import OPTIMIZERS
+
+    data = circles()
+    X, Y = data.train.X, data.train.Y
+    randomness = CourseRandomness(3, shuffle_seed=10)
+    params = initialize([2, 6, 4, 1], "he", randomness.normal)
+    opt = OPTIMIZERS[name]
+    expected, state = {k: v.copy() for k, v in params.items()}, opt.init(params)
+    for epoch in range(20):
+        for columns in batches(X.shape[1], 64, randomness.shuffle(epoch, X.shape[1])):
+            ZL, caches = forward(X[:, columns], expected)
+            grads = backward(ZL, Y[:, columns], caches, 0.1 * len(columns) / X.shape[1])
+            expected, state = opt.update(expected, grads, state, 0.01, **opt.hyper)
+    result = fit(params, X, Y, learning_rate=0.01, num_iterations=20, lambd=0.1, optimizer=name,
+                 optimizer_options=opt.hyper, batch_size=64, shuffle=randomness.shuffle)
+    assert all(np.array_equal(result.params[k], expected[k]) for k in expected)

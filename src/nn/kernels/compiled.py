@@ -29,7 +29,7 @@ import numba
 def _jit(**options):
     """``numba.njit`` with the compiled code cached on disk (next to this file,
     else in the user's cache dir), so a process loads it in ~0.3 s, mostly
-    numba's own set-up, instead of compiling for ~2.4 s. If no cache dir is
+    numba's own set-up, instead of compiling for ~4 s. If no cache dir is
     writable numba refuses to decorate; then each process compiles for itself:
     slower to start, same results."""
 
@@ -66,27 +66,27 @@ def _sum(a):
 # the output's bias; a hidden layer's bias, ReLU [and dropout]; going back, the
 # derivative of that ReLU [and dropout]. ``gate`` is the layer's activation: it
 # is > 0 exactly where its pre-activation was (and its dropout mask kept it).
-@_jit()
+@_jit(inline="always")
 def _add_bias(total, bias, gate, masks, r, j, scale):
     return total + bias
 
 
-@_jit()
+@_jit(inline="always")
 def _relu(total, bias, gate, masks, r, j, scale):
     return max(total + bias, 0.0)
 
 
-@_jit()
+@_jit(inline="always")
 def _relu_dropout(total, bias, gate, masks, r, j, scale):
     return max(total + bias, 0.0) * (scale if masks[r, j] else 0.0)
 
 
-@_jit()
+@_jit(inline="always")
 def _relu_grad(total, bias, gate, masks, r, j, scale):
     return total * (1.0 if gate[r, j] > 0.0 else 0.0)
 
 
-@_jit()
+@_jit(inline="always")
 def _relu_dropout_grad(total, bias, gate, masks, r, j, scale):
     return total * (scale if masks[r, j] else 0.0) * (1.0 if gate[r, j] > 0.0 else 0.0)
 
@@ -98,7 +98,8 @@ def _combining(finish):
 
     The sum is taken left to right from 0.0, as a loop of ``out[r] += W[r, c]
     rows[c]`` would (the same adds in the same order, so the same bits), but
-    four rows a pass, so out[r] is loaded and stored a quarter as often; and
+    four rows a pass (the last count % 4 one a pass), so out[r] is loaded and
+    stored about a quarter as often; and
     ``finish`` is applied in the last pass, not a pass of its own. One compiled
     function per finish, so that it is inlined into the loops (a finish chosen
     at run time inside them keeps them from vectorising)."""
@@ -120,17 +121,6 @@ def _combining(finish):
                     total = (((total + w0 * rows[c, j]) + w1 * rows[c + 1, j]) + w2 * rows[c + 2, j]) + w3 * rows[c + 3, j]
                     out[r, j] = finish(total, bias, gate, masks, r, j, scale) if last else total
                 c += 4
-            elif count - c >= 2:
-                last = c + 2 == count
-                if transposed:
-                    w0, w1 = W[c, r], W[c + 1, r]
-                else:
-                    w0, w1 = W[r, c], W[r, c + 1]
-                for j in range(m):
-                    total = 0.0 if first else out[r, j]
-                    total = (total + w0 * rows[c, j]) + w1 * rows[c + 1, j]
-                    out[r, j] = finish(total, bias, gate, masks, r, j, scale) if last else total
-                c += 2
             else:
                 last = c + 1 == count
                 w0 = W[c, r] if transposed else W[r, c]
