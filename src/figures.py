@@ -14,11 +14,13 @@ import contextlib
 from pathlib import Path
 
 from . import forked
+from .heavy_imports import import_paused
 
 
 def draw(steps, costs, params, X, Y, directory: str | Path, title: str) -> None:
     """Draw a run's figures into ``directory``, in this process."""
-    from . import plots  # matplotlib only when figures are drawn
+    import_paused("src.plots")  # matplotlib only when figures are drawn
+    from . import plots
 
     directory = Path(directory)
     plots.cost_curve(steps, costs, directory / "cost.png", title)
@@ -58,7 +60,7 @@ class _Helper:
 
 
 def _serve(conn) -> None:
-    from . import plots  # noqa: F401 (the import this helper exists for, while the job trains)
+    import_paused("src.plots")  # the import this helper exists for, while the job trains
 
     while True:
         try:

@@ -18,6 +18,7 @@ that package in every job, which would reset the shared state below.
 """
 from __future__ import annotations
 
+import copy
 import logging
 import multiprocessing
 from pathlib import Path
@@ -50,7 +51,43 @@ def _run_job(idx: int, overrides: Sequence[str]) -> JobReturn:
     return job
 
 
+class _ComposedOnce:
+    """Hydra's config loader, composing each job's config once a sweep. Before any job
+    starts, Hydra's sweeper composes every job's config to check it (and drops it); then
+    each job composes its own again, ~0.06 s of CPU a job. Here the sweeper's configs are
+    kept, and the workers, forked after the check, take a copy (~4 ms) instead. Up to
+    ``KEEP`` configs (~0.2 MB each); the jobs of a larger batch compose their own."""
+
+    KEEP = 256
+
+    def __init__(self, loader):
+        self._loader = loader
+        self._composed: dict = {}
+
+    def load_sweep_config(self, master_config, sweep_overrides):
+        key = (id(master_config), tuple(sweep_overrides))
+        if key in self._composed:
+            return copy.deepcopy(self._composed[key])  # a job changes its copy (its number, its dir)
+        config = self._loader.load_sweep_config(master_config, sweep_overrides)
+        if len(self._composed) < self.KEEP:
+            self._composed[key] = copy.deepcopy(config)
+        return config
+
+    def forget(self) -> None:
+        """Drop the kept configs: the workers that need them have been forked."""
+        self._composed.clear()
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
 class ForkingJoblibLauncher(JoblibLauncher):
+    def setup(self, *, hydra_context, task_function, config) -> None:
+        # The sweeper checks the jobs' configs through this same context, before launch.
+        if can_fork() and not isinstance(hydra_context.config_loader, _ComposedOnce):
+            hydra_context.config_loader = _ComposedOnce(hydra_context.config_loader)
+        super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
+
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
         if not can_fork():
             return super().launch(job_overrides, initial_job_idx)
@@ -73,7 +110,10 @@ class ForkingJoblibLauncher(JoblibLauncher):
             log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
         _shared = (self.hydra_context, self.config, self.task_function, Singleton.get_state())
         try:
-            with Parallel(**options) as parallel:
+            with Parallel(**options) as parallel:  # the pool's workers are forked here
+                loader = self.hydra_context.config_loader
+                if isinstance(loader, _ComposedOnce):
+                    loader.forget()
                 return parallel(delayed(_run_job)(initial_job_idx + idx, overrides)
                                 for idx, overrides in enumerate(job_overrides))
         finally:

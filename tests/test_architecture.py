@@ -18,6 +18,7 @@ PARTS = {
     "src.diagnosis": "base",
     "src.aggregate": "base",
     "src.forked": "base",
+    "src.heavy_imports": "base",
     "src.config": "config",
     "src.recipe": "recipe",
     "src.plots": "outputs",

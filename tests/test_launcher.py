@@ -27,9 +27,18 @@ APP = textwrap.dedent("""
 
     json.launched_from = os.getpid()
 
+    # Count Hydra's config compositions per process.
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    json.compositions, _load = {}, ConfigLoaderImpl.load_configuration
+    def counted(self, *args, **kwargs):
+        json.compositions[os.getpid()] = json.compositions.get(os.getpid(), 0) + 1
+        return _load(self, *args, **kwargs)
+    ConfigLoaderImpl.load_configuration = counted
+
     @hydra.main(config_path=None, config_name=None, version_base="1.3")
     def main(cfg):
-        record = {"pid": os.getpid(), "mark": getattr(json, "launched_from", None)}
+        record = {"pid": os.getpid(), "mark": getattr(json, "launched_from", None),
+                  "composed_here": getattr(json, "compositions", {}).get(os.getpid())}
         Path(os.environ["JOB_RECORDS"], f"{cfg.x}.json").write_text(json.dumps(record))
         return cfg.x * 10
 
@@ -57,6 +66,35 @@ def test_jobs_run_in_workers_forked_from_the_launching_process(tmp_path):
     assert all(job["mark"] == cli_pid for job in jobs)      # the launcher's process state, inherited
     assert all(job["pid"] != cli_pid for job in jobs)       # but run in worker processes
     assert len({job["pid"] for job in jobs}) == 2           # one per core, reused across jobs
+
+
+@pytest.mark.skipif(not launcher.can_fork(), reason="fork start method only on Linux")
+def test_each_jobs_config_is_composed_once_by_the_sweepers_check(tmp_path):
+    """Hydra's sweeper composes every job's config before launching; the forked workers
+    take those (each its own x: the records are per x) instead of composing again."""
+    _, jobs = run_app(tmp_path, "joblib_fork")
+    assert [job["composed_here"] for job in jobs] == [None] * 4  # no composition in a worker
+
+
+def test_the_kept_configs_are_copies_and_bounded():
+    class Loader:
+        calls = 0
+
+        def load_sweep_config(self, master_config, sweep_overrides):
+            Loader.calls += 1
+            return {"overrides": list(sweep_overrides)}
+
+    loader = launcher._ComposedOnce(Loader())
+    master = object()
+    first = loader.load_sweep_config(master, ["x=1"])
+    first["overrides"].append("changed by the job")
+    assert loader.load_sweep_config(master, ["x=1"]) == {"overrides": ["x=1"]} and Loader.calls == 1
+    for x in range(launcher._ComposedOnce.KEEP + 5):
+        loader.load_sweep_config(master, [f"y={x}"])
+    assert len(loader._composed) == launcher._ComposedOnce.KEEP
+    loader.forget()
+    loader.load_sweep_config(master, ["x=1"])
+    assert Loader.calls == 1 + launcher._ComposedOnce.KEEP + 5 + 1
 
 
 def test_hydras_own_joblib_launcher_starts_fresh_workers(tmp_path):

@@ -24,6 +24,7 @@ from filelock import FileLock
 
 from .. import PROJECT_ROOT
 from ..errors import InputError
+from ..heavy_imports import import_paused
 
 DEFAULT_EXPERIMENT = "improving-dnn"
 EXPERIMENT_DESCRIPTION = (
@@ -100,16 +101,17 @@ def fluent_mlflow():
 
 def import_store_code() -> None:
     """Import what ``open_store`` and a run will use (most of their cost), touching no store."""
-    import mlflow.tracking  # noqa: F401
-
+    modules = ["mlflow.tracking"]
     if sqlite_file(tracking_uri()) is not None:
-        import mlflow.store.tracking.sqlalchemy_store  # noqa: F401 (SQLAlchemy's models, alembic)
+        modules.append("mlflow.store.tracking.sqlalchemy_store")  # SQLAlchemy's models, alembic
+    import_paused(*modules)
 
 
 def open_store():
     """(client, experiment id). Creating and migrating a new SQLite store, and the
     experiment, happens once under a file lock: parallel jobs on a fresh store
     would otherwise race through MLflow's schema migrations."""
+    import_store_code()
     from mlflow.tracking import MlflowClient
 
     # Creating a store logs its schema migrations at INFO on stderr, logging a model
