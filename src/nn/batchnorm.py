@@ -41,9 +41,11 @@ def batchnorm_forward_train(Z: np.ndarray, gamma: np.ndarray, beta: np.ndarray, 
     Returns ``(Z_tilde, cache, (mu, var))``: the batch mean and variance go to
     ``update_running`` so prediction can use their running averages.
     """
-    mu = Z.mean(axis=1, keepdims=True)
+    # Statistics over the last axis (the examples): a stack of Z's (the vectorised
+    # gradient check's shifted copies, (B, n, m)) is normalised copy by copy.
+    mu = Z.mean(axis=-1, keepdims=True)
     centred = Z - mu
-    var = np.mean(centred * centred, axis=1, keepdims=True)
+    var = np.mean(centred * centred, axis=-1, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + epsilon)
     Z_hat = centred * inv_std
     return gamma * Z_hat + beta, ("train", Z_hat, gamma, inv_std), (mu, var)

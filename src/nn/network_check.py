@@ -13,6 +13,7 @@ import numpy as np
 
 from .gradient_check import THRESHOLD, CostFn, GradcheckResult, ShiftedCosts, check_gradients
 from .loss import l2_penalty
+from .batchnorm import batchnorm_forward_train
 from .model import backward, cost, forward, is_buffer, num_layers, trainable
 
 
@@ -40,47 +41,67 @@ def _batched_loss(ZL: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.sum(log_sum_exp - ZL[:, ids, np.arange(m)], axis=1) / m
 
 
-def model_shifted_costs(X: np.ndarray, Y: np.ndarray, lambd: float = 0.0, max_floats: int = 1 << 21) -> ShiftedCosts:
+def model_shifted_costs(X: np.ndarray, Y: np.ndarray, lambd: float = 0.0, max_floats: int = 1 << 21, *,
+                        buffers: dict[str, np.ndarray] | None = None) -> ShiftedCosts:
     """Vectorised ``ShiftedCosts`` for the network: many one-entry shifts per numpy call.
 
-    Moving entry (r, c) of W_l (or r of b_l) changes only row r of Z_l, so the
-    layers below are reused and Z_{l+1} moves by the rank-one term
-    W_{l+1}[:, r] (relu(Z_l[r] + step * A_{l-1}[c]) - A_l[r]); the layers above
-    are recomputed for a batch of shifts at once. max_floats bounds the batch.
-    Sigmoid or softmax output; not batch norm (check_model loops for it).
+    Moving entry (r, c) of W_l (or r of b_l, gamma_l, beta_l) changes only row r of
+    Z_l (batch norm normalises each row on its own), so the layers below are reused
+    and Z_{l+1} moves by the rank-one term W_{l+1}[:, r] (A_l[r] shifted - A_l[r]);
+    the layers above are recomputed for a batch of shifts at once. max_floats bounds
+    the batch. Sigmoid or softmax output; ``buffers``: a batch-norm model's running
+    statistics and epsilon (checked in training mode, as ``model_cost`` costs it).
     """
     m = Y.shape[1]
+    epsilon = float(buffers["bn_epsilon"]) if buffers else None
+
+    def linear(params, l, A):
+        Z = params[f"W{l}"] @ A
+        return Z + params[f"b{l}"] if f"b{l}" in params else Z  # a batch-norm layer has no b
+
+    def normalised(params, l, Z, rows=slice(None)):
+        """Z_l after the layer's batch norm (rows ``rows`` of it), as is without one."""
+        if f"gamma{l}" not in params:
+            return Z
+        return batchnorm_forward_train(Z, params[f"gamma{l}"][rows], params[f"beta{l}"][rows], epsilon)[0]
 
     def shifted(params, name, flat, steps):
         L = num_layers(params)
-        layer = int(name[1:])
-        A, Z = [X], []  # A[l] = A_l (A[0] = X), Z[l - 1] = Z_l
+        kind, layer = name.rstrip("0123456789"), int(name.lstrip("Wbgammaet"))
+        A, Z = [X], []  # A[l] = A_l (A[0] = X), Z[l - 1] = Z_l before batch norm
         for l in range(1, L + 1):
-            Z.append(params[f"W{l}"] @ A[-1] + params[f"b{l}"])
+            Z.append(linear(params, l, A[-1]))
             if l < L:
-                A.append(np.maximum(Z[-1], 0))
+                A.append(np.maximum(normalised(params, l, Z[-1]), 0))
         rows, cols = np.unravel_index(flat, params[name].shape)
         width = max(z.shape[0] for z in Z)
         batch = max(1, max_floats // (width * m))
         costs = np.empty(len(flat))
         for start in range(0, len(flat), batch):
             r, c, s = rows[start : start + batch], cols[start : start + batch], steps[start : start + batch]
-            if name[0] == "W":
-                z_rows = Z[layer - 1][r] + s[:, None] * A[layer - 1][c]
-            else:
-                z_rows = Z[layer - 1][r] + s[:, None]
+            z_rows = Z[layer - 1][r]
+            if kind == "W":
+                z_rows = z_rows + s[:, None] * A[layer - 1][c]
+            elif kind == "b":
+                z_rows = z_rows + s[:, None]
             if layer == L:
                 ZL = np.repeat(Z[L - 1][None], len(r), axis=0)
                 ZL[np.arange(len(r)), r] = z_rows
             else:
-                dA = np.maximum(z_rows, 0) - A[layer][r]
+                if kind in ("gamma", "beta"):
+                    z_hat = batchnorm_forward_train(z_rows, 1.0, 0.0, epsilon)[0]
+                    gamma, beta = params[f"gamma{layer}"][r], params[f"beta{layer}"][r]
+                    moved = (gamma + s[:, None]) * z_hat + beta if kind == "gamma" else gamma * z_hat + (beta + s[:, None])
+                else:
+                    moved = normalised(params, layer, z_rows, r)
+                dA = np.maximum(moved, 0) - A[layer][r]
                 ZL = Z[layer][None] + params[f"W{layer + 1}"][:, r].T[:, :, None] * dA[:, None, :]
                 for l in range(layer + 2, L + 1):
-                    ZL = params[f"W{l}"] @ np.maximum(ZL, 0) + params[f"b{l}"]
+                    ZL = linear(params, l, np.maximum(normalised(params, l - 1, ZL), 0))
             costs[start : start + batch] = _batched_loss(ZL, Y)
         if lambd:
             squares = sum(np.sum(np.square(W)) for key, W in params.items() if key.startswith("W"))
-            if name[0] == "W":
+            if kind == "W":
                 w = params[name].reshape(-1)[flat]
                 squares = squares + steps * (2 * w + steps)  # (w + s)^2 - w^2, without cancellation
             costs = costs + l2_penalty(squares, lambd, m)
@@ -118,8 +139,7 @@ def check_model(
     grads: the gradients to check; by default ``src.nn.model.backward``'s.
     inject: plant a bug by multiplying that gradient (``W2`` or ``dW2``) by inject_factor.
     A batch-norm model is checked in training mode, on its trainable arrays (W, b,
-    gamma, beta); its running statistics have no gradient and stay fixed. The
-    vectorised path covers models without batch norm; with it, the loop is used.
+    gamma, beta); its running statistics have no gradient and stay fixed.
     """
     buffers = {name: value for name, value in params.items() if is_buffer(name)}
     params = trainable(params)
@@ -141,6 +161,6 @@ def check_model(
         threshold,
         subset=subset,
         seed=seed,
-        shifted_costs=model_shifted_costs(X, Y, lambd) if vectorised and not buffers else None,
+        shifted_costs=model_shifted_costs(X, Y, lambd, buffers=buffers) if vectorised else None,
         cost_scale=max(abs(cost_fn(params)), float(np.abs(ZL).max(initial=0.0))),
     )

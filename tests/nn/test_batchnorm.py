@@ -128,11 +128,31 @@ def test_batch_norm_model_passes_the_gradient_check(scheme, classes):
         assert max(result.per_param.values()) < 2e-7
 
 
-def test_batch_norm_gradient_check_finds_a_planted_gamma_bug():
+@pytest.mark.parametrize("vectorised", [False, True])
+def test_batch_norm_gradient_check_finds_a_planted_gamma_bug(vectorised):
     rng = np.random.default_rng(3)
     X, Y = rng.standard_normal((3, 20)), rng.integers(0, 3, size=(1, 20))
-    result = check_model(_bn_net([3, 5, 4, 3]), X, Y, inject="dgamma2")
+    result = check_model(_bn_net([3, 5, 4, 3]), X, Y, inject="dgamma2", vectorised=vectorised)
     assert not result.passed and result.flagged == ["gamma2"]
+
+
+@pytest.mark.parametrize("dims", [[4, 6, 1], [4, 6, 5, 3], [3, 5, 4, 6, 1]], ids=["1 hidden", "2 hidden, softmax", "3 hidden"])
+def test_batch_norm_checks_agree_between_the_loop_and_the_vectorised_path(dims):
+    """The vectorised check renormalises the one row a shift moves (and every row of
+    the layers above it): its differences are the loop's, to rounding."""
+    rng = np.random.default_rng(len(dims))
+    X = rng.standard_normal((dims[0], 30))
+    Y = rng.integers(0, max(2, dims[-1]), size=(1, 30))
+    params = _bn_net(dims, seed=len(dims))
+    for l in range(1, len(dims) - 1):
+        params[f"gamma{l}"] = 1 + 0.3 * rng.standard_normal(params[f"gamma{l}"].shape)
+        params[f"beta{l}"] = 0.5 * rng.standard_normal(params[f"beta{l}"].shape)
+    loop = check_model(params, X, Y, 0.3, vectorised=False)
+    fast = check_model(params, X, Y, 0.3, vectorised=True)
+    assert loop.passed and fast.passed
+    assert set(fast.approx) == set(model.trainable(params))
+    for name in fast.approx:
+        np.testing.assert_allclose(fast.approx[name], loop.approx[name], rtol=1e-6, atol=1e-8, err_msg=name)
 
 
 def test_gradient_check_on_digits_after_training():
