@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .batchnorm import batchnorm_forward_train
 from .gradient_check import THRESHOLD, CostFn, GradcheckResult, ShiftedCosts, check_gradients
 from .loss import l2_penalty
-from .batchnorm import batchnorm_forward_train
 from .model import backward, cost, forward, is_buffer, num_layers, trainable
 
 
@@ -67,7 +67,8 @@ def model_shifted_costs(X: np.ndarray, Y: np.ndarray, lambd: float = 0.0, max_fl
 
     def shifted(params, name, flat, steps):
         L = num_layers(params)
-        kind, layer = name.rstrip("0123456789"), int(name.lstrip("Wbgammaet"))
+        kind = name.rstrip("0123456789")  # W, b, gamma or beta
+        layer = int(name[len(kind):])
         A, Z = [X], []  # A[l] = A_l (A[0] = X), Z[l - 1] = Z_l before batch norm
         for l in range(1, L + 1):
             Z.append(linear(params, l, A[-1]))
