@@ -64,7 +64,7 @@ def test_no_worker_outlives_a_killed_stage(tmp_path):
     code = ("import os, time\n"
             "from src.pipeline import parallel\n"
             "def slow(i):\n"
-            "    print(os.getpid(), flush=True)\n"
+            "    os.write(1, f'{os.getpid()}\\n'.encode())  # one write: the two workers' lines cannot interleave\n"
             "    time.sleep(300)\n"
             "parallel.starmap(slow, [(i,) for i in range(2)])\n")
     stage = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True,
