@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..cli import arguments, report_errors
 from ..errors import InputError
@@ -57,10 +56,10 @@ def _train(initial, X, Y, optimizer: str, rate: float, budget: int, target: floa
 
 
 def _timed_train(*args) -> tuple:
-    """``_train``'s result and its wall seconds, in a worker of its own (one BLAS thread)."""
+    """``_train``'s result and its wall seconds (``parallel.starmap`` gives it one BLAS thread)."""
     start = time.perf_counter()
-    with threadpool_limits(1, user_api="blas"):
-        return (*_train(*args), time.perf_counter() - start)
+    result = _train(*args)
+    return (*result, time.perf_counter() - start)
 
 
 def run(overrides: list[str], budget: int, rates: list[float]) -> tuple[dict, dict[str, list[float]], dict[str, float]]:

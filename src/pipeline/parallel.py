@@ -29,11 +29,12 @@ def _worker_start() -> None:
 
 
 def starmap(function: Callable, arguments: Iterable[tuple]) -> list:
-    """``[function(*args) for args in arguments]``, on every core."""
+    """``[function(*args) for args in arguments]``, on every core, one BLAS thread a run."""
     arguments = list(arguments)
     processes = min(len(arguments), os.cpu_count() or 1)
     if processes <= 1 or not can_fork():
-        return [function(*args) for args in arguments]
+        with threadpool_limits(1, user_api="blas"):  # as in a worker (_worker_start)
+            return [function(*args) for args in arguments]
     # concurrent.futures rather than multiprocessing.Pool: a worker killed mid-run (the OOM
     # killer) raises BrokenProcessPool here, where Pool would wait for its result for ever.
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start) as pool:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy  # noqa: F401 (loaded before the pool, as in a stage: threadpoolctl limits loaded libraries)
 import pytest
 
 from src.errors import InputError
@@ -43,6 +44,20 @@ def test_one_run_or_no_fork_runs_here(monkeypatch):
     assert parallel.starmap(where, [(0, 1.0)])[0][2] == os.getpid()
     monkeypatch.setattr(sys, "platform", "darwin")
     assert {pid for *_, pid in parallel.starmap(where, [(i, 1.0) for i in range(4)])} == {os.getpid()}
+
+
+def blas_threads(_: int) -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+def test_every_run_has_one_blas_thread_in_a_worker_or_here(monkeypatch):
+    for threads in parallel.starmap(blas_threads, [(i,) for i in range(4)]):
+        assert threads and set(threads) == {1}
+    monkeypatch.setattr(sys, "platform", "darwin")  # no fork: the runs are serial, here
+    for threads in parallel.starmap(blas_threads, [(i,) for i in range(4)]):
+        assert threads and set(threads) == {1}
 
 
 def killed_on(index: int) -> int:
