@@ -1,5 +1,5 @@
 """A run costs its training, not its imports: the train CLI loads a heavy library only
-when the run uses it (scikit-learn to make digits, matplotlib to draw, numba for the
+when the run uses it (scikit-learn only to check digits' file, matplotlib to draw, numba for the
 compiled kernel, MLflow to track, joblib to sweep). Timings are benchmarks (bench/latency_bench.py);
 these tests check what is imported, which does not depend on the machine's speed."""
 from __future__ import annotations
@@ -46,6 +46,12 @@ def test_an_untracked_circles_run_loads_none_of_them(tmp_path):
 def test_an_untracked_compiled_run_adds_numba(tmp_path):
     used = loaded(run_train("tracking=false", "num_iterations=200", "engine=compiled", "out_dir=out"), tmp_path)
     assert "numba" in used and "sklearn" not in used and "mlflow" not in used
+
+
+def test_an_untracked_digits_run_loads_none_of_them(tmp_path):
+    # scikit-learn's digits, read from the file it ships (src/data/datasets.py)
+    assert loaded(run_train("tracking=false", "dataset=digits", "num_iterations=20", "out_dir=out"), tmp_path) == []
+    assert (tmp_path / "out" / "cost.png").is_file()
 
 
 def test_leaving_a_cli_starts_no_process(tmp_path):

@@ -4,7 +4,7 @@
 
 Settings (params.yaml ``studies.early_stopping``): Hydra ``overrides`` (data, net,
 epochs), ``patience``, ``seeds``. Each seed trains the same configuration twice
-through ``recipe.train``: to the end, and with ``early_stopping.patience``
+through ``recipe.train`` (all runs on every core): to the end, and with ``early_stopping.patience``
 (dev cross-entropy checked every ``cost_every`` epochs, the best parameters
 restored). The record keeps both runs' accuracies, the best iteration, and the
 mean over seeds; whether stopping helped on dev is read off the means, not
@@ -19,16 +19,24 @@ from .. import recipe
 from ..cli import arguments, report_errors
 from ..io import atomic_write_json
 from ..config import run_config
+from . import parallel
 from .common import settings
 
 SPLITS = ("train", "dev", "test")
 
 
+def metrics(overrides: list[str], seed: int, patience: int | None) -> dict:
+    """One run's metrics: to the end, or with early stopping after ``patience`` epochs."""
+    stopping = [] if patience is None else [f"early_stopping.patience={patience}"]
+    return recipe.train(run_config([*overrides, f"seed={seed}", *stopping])).metrics
+
+
 def run(overrides: list[str], patience: int, seeds: list[int]) -> dict:
+    # every run on every core (src/pipeline/parallel.py); the record is a serial run's
+    results = iter(parallel.starmap(metrics, [(overrides, seed, p) for seed in seeds for p in (None, patience)]))
     rows = []
     for seed in seeds:
-        end = recipe.train(run_config([*overrides, f"seed={seed}"])).metrics
-        stopped = recipe.train(run_config([*overrides, f"seed={seed}", f"early_stopping.patience={patience}"])).metrics
+        end, stopped = next(results), next(results)
         rows.append({
             "seed": seed,
             **{f"{split}_end": round(end[f"{split}_accuracy"], 12) for split in SPLITS},

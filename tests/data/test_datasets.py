@@ -1,4 +1,4 @@
-"""The 2D generators: scikit-learn's circles and moons without importing scikit-learn."""
+"""scikit-learn's circles, moons and digits, without importing scikit-learn."""
 from __future__ import annotations
 
 import numpy as np
@@ -24,6 +24,22 @@ def test_the_generators_leave_the_generator_where_scikit_learn_does():
     datasets.two_moons(300, 0.2, ours)
     sklearn.datasets.make_moons(300, noise=0.2, random_state=theirs)
     assert ours.random_sample() == theirs.random_sample()
+
+
+def test_digits_are_scikit_learns_bit_for_bit():
+    X, y = datasets._load_digits()
+    X_ref, y_ref = sklearn.datasets.load_digits(return_X_y=True)
+    assert X.tobytes() == X_ref.tobytes() and y.tobytes() == y_ref.tobytes()
+    assert (X.dtype, X.shape, y.dtype) == (X_ref.dtype, X_ref.shape, y_ref.dtype)
+
+
+def test_digits_come_from_scikit_learns_loader_where_its_file_is_not_found(monkeypatch):
+    monkeypatch.setattr(datasets.importlib.util, "find_spec", lambda name: None)
+    calls = []
+    load_digits = sklearn.datasets.load_digits
+    monkeypatch.setattr(sklearn.datasets, "load_digits", lambda **kw: calls.append(kw) or load_digits(**kw))
+    X, y = datasets._load_digits()
+    assert calls == [{"return_X_y": True}] and X.shape == (1797, 64) and y.shape == (1797,)
 
 
 def test_the_course_circles_are_unchanged():
