@@ -1,6 +1,6 @@
 """A run costs its training, not its imports: the train CLI loads a heavy library only
-when the run uses it (scikit-learn only to check digits' file, matplotlib to draw, numba for the
-compiled kernel, MLflow to track, joblib to sweep). Timings are benchmarks (bench/latency_bench.py);
+when the run uses it (matplotlib to draw, numba for the compiled kernel, MLflow to track,
+joblib to sweep; scikit-learn never: circles, moons and digits are read or made without it). Timings are benchmarks (bench/latency_bench.py);
 these tests check what is imported, which does not depend on the machine's speed."""
 from __future__ import annotations
 
