@@ -5,8 +5,9 @@ Hydra's joblib launcher always uses joblib's loky backend, whose workers are
 fresh interpreters: each imports MLflow, opens the SQLite store and loads numba
 and matplotlib before its first job, ~2.6 CPU-s that a serial sweep pays once
 and that on 2 cores outweigh short jobs. Here the workers are forked from the
-launching process (joblib's process pool with the fork start method), which has
-already paid for MLflow when it made the sweep's parent run, so they start warm.
+launching process (joblib's process pool with the fork start method), so they start
+warm; a tracked sweep's runs are logged by its tracking helper (src/tracking/sweep_helper.py),
+which the workers reach over a socket, so neither they nor the launcher import MLflow.
 Everything else is Hydra's: job numbers, output dirs, callbacks, returns.
 
 Fork is safe here: the pool forks before any of its threads start, the parent

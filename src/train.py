@@ -15,6 +15,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from . import artifacts, figures, recipe
+from .tracking import sweep_helper
 from .tracking.background import prefork, track
 from .tracking.runs import sweep_job
 from .cli import run
@@ -75,6 +76,13 @@ def main(cfg: DictConfig) -> float:
     return run_job(cfg)
 
 
-if __name__ == "__main__":
-    prefork(sys.argv[1:])  # the tracking helper starts importing MLflow while Hydra composes
+def cli() -> None:
+    """``python -m src.train``: the tracking helper (a sweep's: src/tracking/sweep_helper.py)
+    starts importing MLflow while Hydra composes, then the job or the sweep runs."""
+    prefork(sys.argv[1:])
+    sweep_helper.prefork(sys.argv[1:])
     run(main)
+
+
+if __name__ == "__main__":
+    cli()

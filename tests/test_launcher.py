@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from mlflow.tracking import MlflowClient
 from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
 
 from src import launcher
@@ -125,17 +126,17 @@ def test_the_sqlite_store_keeps_no_connection_to_fork_with(tmp_path, monkeypatch
 SWEEP_RECORDING_THREADS = textwrap.dedent("""
     import sys, threading
     from src import launcher, train
-    from src.cli import run
 
     launch = launcher.ForkingJoblibLauncher.launch
 
     def recording_launch(self, *args, **kwargs):
         print("threads at fork:", ",".join(t.name for t in threading.enumerate()), file=sys.stderr)
+        print("mlflow at fork:", "mlflow" in sys.modules, file=sys.stderr)
         return launch(self, *args, **kwargs)
 
     launcher.ForkingJoblibLauncher.launch = recording_launch
     sys.argv = ["src.train", *sys.argv[1:]]
-    run(train.main)
+    train.cli()
 """)
 
 
@@ -150,3 +151,23 @@ def test_a_tracked_sweep_forks_from_a_single_threaded_process(tmp_path):
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "threads at fork: MainThread\n" in proc.stderr
+
+
+@pytest.mark.skipif(not launcher.can_fork(), reason="fork start method only on Linux")
+def test_a_tracked_sweep_leaves_mlflow_to_its_tracking_helper(tmp_path):
+    """The launcher never imports MLflow (src/tracking/sweep_helper.py): the sweep's helper
+    makes the parent and every job's run, children of it, complete."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", SWEEP_RECORDING_THREADS, "-m", "num_iterations=10", "lambd=0,0.7",
+                           f"hydra.sweep.dir={tmp_path / 'sweep'}", f"out_dir={tmp_path}/runs/${{lambd}}"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "mlflow at fork: False\n" in proc.stderr
+    client = MlflowClient(uri)
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    [parent] = [r for r in runs if r.data.tags.get("sweep_parent") == "true"]
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert [r.info.status for r in runs] == ["FINISHED"] * 3 and len(children) == 2
+    assert {r.data.params["lambd"] for r in children} == {"0", "0.7"}
+    assert all("train_accuracy" in r.data.metrics for r in children)

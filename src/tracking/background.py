@@ -20,9 +20,10 @@ run, and the same endings:
 
 A server that does not answer still fails the job before training
 (``store.check_store``), and Ctrl-C, which reaches every process of the terminal's
-group, is the job's to handle: the helper ignores it. Where the job process has
-imported MLflow already (a sweep's forked workers inherit it from the launcher,
-which made the parent run), a helper would save nothing: tracking stays in-process.
+group, is the job's to handle: the helper ignores it. A sweep's jobs in forked workers
+talk to their sweep's one helper instead (src/tracking/sweep_helper.py), through the same
+``HelperRun``. Where the job process has imported MLflow already, a helper would save
+nothing: tracking stays in-process.
 """
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ import atexit
 import contextlib
 import os
 import signal
+import socket
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -41,6 +44,10 @@ from .store import check_store, import_store_code, open_store
 
 HELPER_TIMEOUT = 600.0  # seconds the job waits for an answer: a wedged helper must not hang it for ever
 MULTIRUN_FLAGS = ("-m", "--multirun")
+
+# Where a sweep's jobs reach the sweep's helper (src/tracking/sweep_helper.py): set in the
+# launcher before it forks its workers, which inherit it.
+sweep_socket: str | None = None
 
 # A helper forked before Hydra composes the config (``prefork``): (pipe end, its pid,
 # the pid of the process that forked it; a sweep's forked workers must not take it).
@@ -55,7 +62,7 @@ def pays() -> bool:
 def prefork(argv: list[str]) -> None:
     """Start the helper now, as the train CLI starts: it imports MLflow and opens the store
     while Hydra imports and composes (~0.2 s sooner than ``track`` could). Not for a sweep
-    (its launcher tracks in-process). If the job turns out untracked, ``track`` ends the
+    (src/tracking/sweep_helper.py forks its own). If the job turns out untracked, ``track`` ends the
     helper; if no job runs at all (``--help``), the CLI's exit does."""
     global _preforked
     if _preforked is None and pays() and not set(argv) & set(MULTIRUN_FLAGS):
@@ -88,7 +95,8 @@ def track(cfg: DictConfig):
     """``runs.start``'s contract (yields an object with ``log_cost`` and ``log_result``),
     its work done by a helper process where that pays."""
     helper = _take_preforked()
-    if not runs.enabled(cfg) or not pays():
+    sweep = sweep_socket if runs.sweep_job() is not None else None
+    if not runs.enabled(cfg) or not (sweep or pays()):
         _end(helper)
         with runs.start(cfg) as run:
             yield run
@@ -98,7 +106,9 @@ def track(cfg: DictConfig):
     except BaseException:
         _end(helper)
         raise
-    if helper is None:
+    if sweep:
+        helper = (_connect(sweep), None)
+    elif helper is None:
         job_pid = os.getpid()
         helper = forked.fork(lambda conn: _serve(conn, job_pid))
     run = HelperRun(*helper)
@@ -115,11 +125,22 @@ def track(cfg: DictConfig):
     run.finish("FINISHED")
 
 
+def _connect(path: str) -> Connection:
+    """A connection to the sweep's helper at ``path``; TrackingLost if it is gone."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except OSError as error:
+        sock.close()
+        raise runs.TrackingLost(runs.lost_message(f"the sweep's tracking helper is gone ({error.strerror})", None, None)) from None
+    return Connection(sock.detach())
+
+
 class HelperRun:
     """The job's side: cost points go to the helper in batches; ``log_result`` and
-    ``finish`` wait for its answer."""
+    ``finish`` wait for its answer. ``pid``: the helper's, if it is this job's own."""
 
-    def __init__(self, conn, pid: int):
+    def __init__(self, conn, pid: int | None):
         self.conn, self.pid = conn, pid
         self.out_dir = None
         self._gone = False  # the helper died mid-run
@@ -129,7 +150,7 @@ class HelperRun:
     def open(self, description: dict) -> None:
         """Have the helper open the run ``description`` describes (``runs.describe``)."""
         try:
-            self.conn.send(("open", description))
+            self.conn.send(("open", {**description, "pid": os.getpid()}))
         except OSError:  # gone already: the job trains on, log_result says so
             self._gone = True
 
@@ -169,8 +190,9 @@ class HelperRun:
 
     def close(self) -> None:
         self.conn.close()
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
+        if self.pid is not None:  # a helper of this job's own (a sweep's serves on)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
 
     def _ask(self, *message) -> None:
         """Send, wait for the answer; TrackingLost if the helper says the store failed
@@ -185,28 +207,41 @@ class HelperRun:
     def _answer(self, answer: tuple) -> None:
         if answer[0] == "lost":
             _, why, run_id = answer
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
+            if self.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
             raise runs.TrackingLost(runs.lost_message(why, self.out_dir, run_id))
 
 
 def _serve(conn, job_pid: int) -> None:
-    """The helper's work: import MLflow, then open the store and the run the job
-    describes, then log what the job sends until it says how the run ends, or goes away
-    (the run then ends KILLED). Until the job's "open" it only imports: a helper ended
-    then (an untracked run) has touched no store. Ctrl-C is ignored (src/forked.py)."""
+    """The helper's work: import MLflow, then serve the job's run (``serve_run``). Until the
+    job's "open" it only imports: a helper ended then (an untracked run) has touched no
+    store. Ctrl-C is ignored (src/forked.py)."""
     import_store_code()
+    serve_run(conn, job_pid)
+
+
+def serve_run(conn, job_pid: int | None) -> None:
+    """Open the store and the run the job describes, then log what the job sends until it
+    says how the run ends, or goes away (the run then ends KILLED). Also a sweep's helper's,
+    for each of its jobs (src/tracking/sweep_helper.py)."""
     try:
         _, description = conn.recv()  # ("open", what the run is)
     except (EOFError, OSError):  # no run wanted, or the job is gone: nothing made
         return
+    job_pid = description.get("pid", job_pid)
+
+    def answer(*message) -> None:
+        with contextlib.suppress(OSError):  # the job is gone: the next receive says so (or the run has ended)
+            conn.send(message)
+
     run, why = None, None
     try:
         client, experiment_id = open_store()
         run = runs.create_run(client, experiment_id, description, pid=job_pid)
     except Exception as error:  # noqa: BLE001 (answered to the job, which says it in one line)
         why = runs.store_failure(error)
-        conn.send(("lost", why, None))  # at once: the job stops at its next cost point
+        answer("lost", why, None)  # at once: the job stops at its next cost point
     while True:
         try:
             kind, *args = conn.recv()
@@ -221,23 +256,23 @@ def _serve(conn, job_pid: int) -> None:
                     run.log_cost(step, value)
             continue
         if run is None:  # nothing to log into: the job hears why
-            conn.send(("lost", why, None))
+            answer("lost", why, None)
         elif kind == "result":
             try:
                 run.log_result(*args)
-                conn.send(("ok",))
+                answer("ok")
             except runs.TrackingLost:
-                conn.send(("lost", run.lost, run.run_id))
+                answer("lost", run.lost, run.run_id)
         elif kind == "end":
             status, error = args
             if status != "FINISHED":
                 runs.end(run.client, run.run_id, status, error, run)
-                conn.send(("ok",))
+                answer("ok")
             else:
                 try:
                     run.client.set_terminated(run.run_id, "FINISHED")
-                    conn.send(("ok",))
+                    answer("ok")
                 except Exception as failed:  # noqa: BLE001
-                    conn.send(("lost", runs.store_failure(failed), run.run_id))
+                    answer("lost", runs.store_failure(failed), run.run_id)
         if kind == "end":
             return

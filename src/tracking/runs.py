@@ -356,6 +356,30 @@ def create_run(client, experiment_id: str, description: dict, pid: int | None = 
     return run
 
 
+def create_parent(client, experiment_id: str, name: str, tags: dict) -> str:
+    """Make a sweep's parent run (after reaping, as ``create_run``); its jobs' runs, made in
+    this process, find it through the environment (``find_parent``). Its id."""
+    reap(client, [experiment_id])
+    run_id = client.create_run(experiment_id, run_name=name, tags=tags).info.run_id
+    os.environ[PARENT_RUN_ENV] = run_id
+    return run_id
+
+
+def end_parent(client, experiment_id: str, run_id: str, status: str, error: str | None = None) -> None:
+    """End a sweep's parent run. Ended otherwise than FINISHED (a job failed, Ctrl-C), its
+    children still RUNNING lost their worker before they could end their runs (the
+    launcher stops its workers): they end KILLED rather than run on for ever in the UI."""
+    if status == "FINISHED":
+        client.set_terminated(run_id, status)
+        return
+    with contextlib.suppress(Exception):  # the parent must still be ended
+        orphans = client.search_runs(
+            [experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{run_id}' and attributes.status = 'RUNNING'")
+        for run in orphans:
+            end(client, run.info.run_id, "KILLED", "the sweep ended before this job did (interrupted)")
+    end(client, run_id, status, error)
+
+
 def failure(error: BaseException) -> tuple[str, str]:
     """How a job's error ends its run: (status, the ``error`` tag): KILLED on Ctrl-C
     or when the sweep's launcher died (KeyboardInterrupt), else FAILED."""

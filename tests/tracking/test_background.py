@@ -130,3 +130,23 @@ def test_a_helper_gone_mid_run_loses_no_result(tmp_path):
     assert f"its tracking helper process {helper} is gone" in lines[0]
     assert f"python -m src.tracking.relog {tmp_path / 'out'}" in lines[0]
     assert (tmp_path / "out" / "metrics.json").is_file() and (tmp_path / "out" / "params.npz").is_file()
+
+
+def test_a_job_gone_before_its_answer_leaves_its_run_ended(tmp_path, monkeypatch):
+    """Ctrl-C: a job says its run ends KILLED, then its worker is stopped before the answer
+    comes. The helper's answer finds no one (a broken pipe); the run stays ended."""
+    import multiprocessing
+
+    from src.config import compose
+    from src.tracking import runs
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "helper")
+    job, helper = multiprocessing.Pipe()
+    job.send(("open", runs.describe(compose(["num_iterations=10"]))))
+    job.send(("end", "KILLED", "KeyboardInterrupt: "))
+    job.close()
+    background.serve_run(helper, os.getpid())
+    run = only_run(uri)
+    assert run.info.status == "KILLED" and run.data.tags["error"] == "KeyboardInterrupt: "
