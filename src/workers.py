@@ -19,6 +19,7 @@ import ctypes
 import os
 import signal
 import sys
+import time
 
 LAUNCHER_ENV = "IMPROVING_DNN_LAUNCHER_PID"
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -83,7 +84,19 @@ def _sigterm(signum, frame) -> None:
     # action ends the process ENDING_SECONDS later whatever it is doing.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.alarm(ENDING_SECONDS)
-    launcher = os.environ.get(LAUNCHER_ENV)
-    if os.getppid() != int(launcher):
+    launcher = int(os.environ[LAUNCHER_ENV])
+    if _orphaned_soon(launcher):
         raise LauncherGone(f"the sweep's launching process {launcher} is gone")
     raise LauncherGone(f"the sweep's launching process {launcher} stopped this job (SIGTERM)")
+
+
+def _orphaned_soon(launcher: int, seconds: float = 0.2) -> bool:
+    """Whether this process's parent is no longer ``launcher`` within ``seconds``: Linux sends
+    the parent-death signal while the parent exits, a moment before it gives its children a
+    new parent, so a signal from a dying launcher can arrive while it is still the parent."""
+    deadline = time.monotonic() + seconds
+    while os.getppid() == launcher:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True

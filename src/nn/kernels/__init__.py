@@ -58,24 +58,27 @@ def _run(params, X, Y, engine: str, *, learning_rate: float, num_iterations: int
     record = reference.CostLog(result, on_cost)
     hidden = [(params[f"W{l}"].shape[0], X.shape[1]) for l in range(1, num_layers(params))]
 
-    # Every epoch's rate up front: no Python call per iteration without a schedule.
-    if lr_schedule is None:
-        rates = np.full(num_iterations, float(learning_rate))
-    else:
-        rates = np.array([lr_schedule(epoch) for epoch in range(num_iterations)], dtype=np.float64)
-
     if engine == "compiled" and keep_prob == 1.0:
         # Nothing to draw between iterations: one kernel call per stretch from one
         # recorded cost to the next (the stretch's first iteration records).
         starts = reference.recorded_epochs(cost_every, num_iterations)
         for epoch, end in zip(starts, starts[1:] + [num_iterations]):
-            record(epoch, kernel.run(rates[epoch:end], want_cost=True))
+            record(epoch, kernel.run(_rates(learning_rate, lr_schedule, epoch, end), want_cost=True))
     else:
         for epoch in range(num_iterations):
             masks = draw_masks(hidden, keep_prob) if keep_prob < 1.0 else None
             recording = reference.recorded(epoch, cost_every, num_iterations)
-            value = kernel.step(float(rates[epoch]), masks, recording)
+            rate = learning_rate if lr_schedule is None else lr_schedule(epoch)
+            value = kernel.step(float(rate), masks, recording)
             if recording:
                 record(epoch, value)
     result.params = kernel.params()
     return result
+
+
+def _rates(learning_rate: float, lr_schedule, start: int, end: int) -> np.ndarray:
+    """The rates of epochs start..end-1, one stretch at a time: a long run's every rate up
+    front would be a big array whose filling holds off a signal (Ctrl-C, a dead launcher)."""
+    if lr_schedule is None:
+        return np.full(end - start, float(learning_rate))
+    return np.array([lr_schedule(epoch) for epoch in range(start, end)], dtype=np.float64)

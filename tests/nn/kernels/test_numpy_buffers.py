@@ -63,3 +63,30 @@ def test_kernels_fit_runs_a_kernel_only_in_the_course_case(monkeypatch):
         via = kernels.fit(params, data.train.X, data.train.Y, **common, **other)
         assert used == [1], other  # not the kernel: fit itself
         assert all(np.array_equal(reference.params[k], via.params[k]) for k in reference.params)
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("engine", kernels.ENGINES)
+def test_a_long_run_takes_no_memory_by_its_length_before_training(engine):
+    """A run of 10**7 iterations must start at once: its every rate up front (80 MB) held
+    off the signal that stops a sweep's job when its launcher dies for seconds."""
+    import tracemalloc
+
+    data = circles()
+    params = initialize([2, 5, 1], "he", ModernRandomness(3).normal)
+
+    def stop(epoch, cost):
+        raise _Stop  # the first recorded cost: training has begun
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(_Stop):
+            kernels.fit(params, data.train.X, data.train.Y, engine=engine, learning_rate=0.1,
+                        num_iterations=10**7, cost_every=1000, on_cost=stop)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10**7, f"{peak / 1e6:.0f} MB before the first iteration"
