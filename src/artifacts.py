@@ -10,6 +10,7 @@ outputs; the tracking logs the directory into MLflow, the same way live or later
 """
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -58,10 +59,13 @@ def write_gradcheck(check, directory: str | Path) -> None:
     atomic_write_json(Path(directory) / "gradcheck.json", {"difference": check.difference, "verdict": check.verdict})
 
 
-def prepare(directory: str | Path) -> Path:
-    """Create the output directory and prove it writable before any training,
-    so a bad ``out_dir`` fails fast, naming the key, with nothing written."""
+@contextlib.contextmanager
+def prepare(directory: str | Path):
+    """Create the output directory and prove it writable before any training, so a bad
+    ``out_dir`` fails fast, naming the key, with nothing written; if the run then fails
+    before writing (bad data, a diverged cost), the folders made here go again."""
     directory = Path(directory)
+    made = [folder for folder in (directory, *directory.parents) if not folder.exists()]  # deepest first
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with atomic_path(directory / ".write-test"):
@@ -69,4 +73,10 @@ def prepare(directory: str | Path) -> Path:
         (directory / ".write-test").unlink()
     except OSError as error:
         raise InputError(f"out_dir: cannot write to {directory} ({error.strerror or error})") from None
-    return directory
+    try:
+        yield directory
+    except BaseException:
+        for folder in made:
+            with contextlib.suppress(OSError):  # not empty: the run wrote there, keep it
+                folder.rmdir()
+        raise

@@ -51,19 +51,19 @@ def run_job(cfg: DictConfig) -> float:
             # Bad config and an unwritable out_dir fail before any training or file,
             # inside the run, so a sweep shows the failed job and its message.
             run_config = RunConfig.parse(cfg)
-            out_dir = artifacts.prepare(run_config.out_dir or HydraConfig.get().runtime.output_dir)
-            # An untracked single run draws its figures in a helper that imports matplotlib as
-            # it trains. (A sweep's jobs keep both cores busy; a tracked run's other core is its
-            # tracking helper's, the slower of the two: the job's own core is free to draw.)
-            alone = not run_config.tracking and sweep_job() is None
-            with figures.drawing(in_helper=alone) as draw:
-                result = train_holding_warnings(run_config, on_cost=tracked.log_cost)
-                print(summary(result))
-                artifacts.write(result, run_config, out_dir, draw=draw)
-            if run_config.tracking:
-                check = recipe.gradient_check(run_config, result.initial_params, result.dataset.train, GRADCHECK_EXAMPLES)
-                artifacts.write_gradcheck(check, out_dir)
-            tracked.log_result(out_dir, train_seconds=result.seconds)
+            with artifacts.prepare(run_config.out_dir or HydraConfig.get().runtime.output_dir) as out_dir:
+                # An untracked single run draws its figures in a helper that imports matplotlib as
+                # it trains. (A sweep's jobs keep both cores busy; a tracked run's other core is its
+                # tracking helper's, the slower of the two: the job's own core is free to draw.)
+                alone = not run_config.tracking and sweep_job() is None
+                with figures.drawing(in_helper=alone) as draw:
+                    result = train_holding_warnings(run_config, on_cost=tracked.log_cost)
+                    print(summary(result))
+                    artifacts.write(result, run_config, out_dir, draw=draw)
+                if run_config.tracking:
+                    check = recipe.gradient_check(run_config, result.initial_params, result.dataset.train, GRADCHECK_EXAMPLES)
+                    artifacts.write_gradcheck(check, out_dir)
+                tracked.log_result(out_dir, train_seconds=result.seconds)
     except LauncherGone:
         os._exit(143)  # its run is ended KILLED; nobody is left to report to (128 + SIGTERM)
     return result.metrics.get("dev_accuracy", result.metrics["test_accuracy"])
