@@ -90,6 +90,7 @@ def run(hydra_main) -> None:
     """Call a ``@hydra.main`` function through ``report_errors``, Hydra's own errors included."""
     # Make Hydra re-raise instead of printing its own multi-line report.
     os.environ["HYDRA_FULL_ERROR"] = "1"
+    _read_mode_from_the_command_line()
     mark_launcher()  # a sweep's workers die with this process (src/workers.py)
     stderr, sys.stderr = sys.stderr, _WithoutHydraJobError(sys.stderr)
     try:
@@ -97,6 +98,30 @@ def run(hydra_main) -> None:
     finally:
         sys.stderr = stderr
         _release_sweep_workers()
+
+
+# The options that bring configs other than conf/'s, which might set hydra.mode.
+OTHER_CONFIGS = ("--config-dir", "-cd", "--config-path", "-cp", "--config-name", "-cn")
+
+
+def _read_mode_from_the_command_line() -> None:
+    """Hydra composes a run's whole config twice: first only to read ``hydra.mode``
+    (~0.07 s), then for the run. conf/ never sets ``hydra.mode`` (tests/test_config.py), so
+    only the command line can: without a ``hydra.mode`` override or another config, the
+    first composition would find None, which Hydra's own default (RUN, or MULTIRUN with
+    ``-m``) replaces. That answer, without composing."""
+    from hydra._internal.hydra import Hydra
+
+    get_mode = getattr(Hydra.get_mode, "composing", Hydra.get_mode)
+
+    def get_mode_without_composing(self, config_name, overrides):
+        if any("hydra.mode" in override for override in overrides) or any(
+                arg.split("=")[0] in OTHER_CONFIGS for arg in sys.argv[1:]):
+            return get_mode(self, config_name, overrides)
+        return None
+
+    get_mode_without_composing.composing = get_mode
+    Hydra.get_mode = get_mode_without_composing
 
 
 def _release_sweep_workers() -> None:

@@ -69,6 +69,8 @@ def test_presets_found():
 @pytest.mark.parametrize("preset", PRESETS)
 def test_every_preset_composes_and_validates(compose_cfg, preset):
     cfg = compose_cfg(f"experiment={preset}")
+    # src/cli.py reads hydra.mode from the command line alone: no config of ours sets it
+    assert compose_cfg(f"experiment={preset}", hydra=True).hydra.mode is None
     for key in CONTRACT_KEYS:
         assert key in cfg, key
     assert cfg.tracking is True
@@ -96,6 +98,7 @@ def test_sweep_preset_sweeps_lambd_and_keep_prob(compose_cfg):
 
 def test_hydra_settings(compose_cfg):
     cfg = compose_cfg(hydra=True)
+    assert cfg.hydra.mode is None  # src/cli.py reads it from the command line alone
     assert cfg.hydra.job.chdir is False
     assert cfg.hydra.launcher._target_ == "hydra_plugins.improving_dnn_launcher.forking_joblib_launcher.ForkingJoblibLauncher"
     assert cfg.hydra.launcher.n_jobs == -1  # every core

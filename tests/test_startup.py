@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("sklearn", "matplotlib", "numba", "mlflow", "scipy", "pandas", "joblib")
 
@@ -62,3 +64,25 @@ def test_leaving_a_cli_starts_no_process(tmp_path):
             "cli._release_sweep_workers()\n"
             "assert reusable._executor is None, 'an executor was started'\n")
     assert loaded(code, tmp_path) == ["joblib"]
+
+
+COUNT_COMPOSITIONS = """
+import atexit
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
+calls = []
+load = ConfigLoaderImpl.load_configuration
+ConfigLoaderImpl.load_configuration = lambda self, *a, **k: calls.append(k.get("run_mode")) or load(self, *a, **k)
+atexit.register(lambda: print("composed", len(calls)))
+"""
+
+
+@pytest.mark.parametrize("overrides, compositions", [((), 1), (("hydra.mode=RUN",), 2)], ids=["defaults", "hydra.mode given"])
+def test_a_run_composes_its_config_once(tmp_path, overrides, compositions):
+    """Hydra's first composition, only to read hydra.mode, is skipped (src/cli.py) unless
+    the command line sets it."""
+    code = COUNT_COMPOSITIONS + run_train("tracking=false", "num_iterations=10", "out_dir=out", *overrides)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().splitlines()[-1] == f"composed {compositions}"
+    assert (tmp_path / "out" / "metrics.json").is_file()
