@@ -21,7 +21,7 @@ from .tracking.runs import sweep_job
 from .cli import run
 from .config import CONF_DIR, RunConfig
 from .data.datasets import SPLITS
-from .workers import LauncherGone, dying_with_launcher
+from .workers import LauncherGone, dying_with_launcher, stop_if_launcher_gone
 
 GRADCHECK_EXAMPLES = 64  # the tracked at-init check: cheap on purpose
 
@@ -52,12 +52,16 @@ def run_job(cfg: DictConfig) -> float:
             # inside the run, so a sweep shows the failed job and its message.
             run_config = RunConfig.parse(cfg)
             with artifacts.prepare(run_config.out_dir or HydraConfig.get().runtime.output_dir) as out_dir:
+                def on_cost(step: int, value: float) -> None:
+                    stop_if_launcher_gone()  # at every recorded cost, should the signal's raise be lost
+                    tracked.log_cost(step, value)
+
                 # An untracked single run draws its figures in a helper that imports matplotlib as
                 # it trains. (A sweep's jobs keep both cores busy; a tracked run's other core is its
                 # tracking helper's, the slower of the two: the job's own core is free to draw.)
                 alone = not run_config.tracking and sweep_job() is None
                 with figures.drawing(in_helper=alone) as draw:
-                    result = train_holding_warnings(run_config, on_cost=tracked.log_cost)
+                    result = train_holding_warnings(run_config, on_cost=on_cost)
                     print(summary(result))
                     artifacts.write(result, run_config, out_dir, draw=draw)
                 if run_config.tracking:

@@ -30,6 +30,9 @@ class LauncherGone(KeyboardInterrupt):
     """The sweep's launching process died (or stopped this job): its run ends KILLED."""
 
 
+_gone: str | None = None  # LauncherGone's message, once the signal came
+
+
 def mark_launcher() -> None:
     """Record this process as the launcher of whatever jobs it starts."""
     os.environ[LAUNCHER_ENV] = str(os.getpid())
@@ -63,6 +66,7 @@ def dying_with_launcher():
         if os.getppid() != launcher:  # it died before the request was in place
             raise LauncherGone(f"the sweep's launching process {launcher} is gone")
         yield
+        stop_if_launcher_gone()
     except LauncherGone:
         gone = True
         raise
@@ -78,16 +82,29 @@ def die_with_parent(signum: int = signal.SIGKILL) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signum)
 
 
+def stop_if_launcher_gone() -> None:
+    """Raise LauncherGone if the signal has come. The handler's own raise can be lost: a
+    signal handled while Python runs a finalizer or a C library's callback (numba loading
+    its kernel, say) only gets its exception printed, and the job would train on."""
+    if _gone is not None:
+        raise LauncherGone(_gone)
+
+
 def _sigterm(signum, frame) -> None:
     # Once is enough (a second SIGTERM must not cut ending the run short), and
     # ending it must not take for ever (a store that hangs): SIGALRM's default
     # action ends the process ENDING_SECONDS later whatever it is doing.
+    global _gone
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.alarm(ENDING_SECONDS)
     launcher = int(os.environ[LAUNCHER_ENV])
-    if _orphaned_soon(launcher):
-        raise LauncherGone(f"the sweep's launching process {launcher} is gone")
-    raise LauncherGone(f"the sweep's launching process {launcher} stopped this job (SIGTERM)")
+    how = "is gone" if _orphaned_soon(launcher) else "stopped this job (SIGTERM)"
+    _gone = f"the sweep's launching process {launcher} {how}"
+    # A raise lost in a finalizer or callback is raised again (stop_if_launcher_gone): no
+    # "Exception ignored" traceback for it.
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None if isinstance(unraisable.exc_value, LauncherGone) else hook(unraisable)
+    stop_if_launcher_gone()
 
 
 def _orphaned_soon(launcher: int, seconds: float = 0.2) -> bool:
