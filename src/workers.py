@@ -59,19 +59,17 @@ def dying_with_launcher():
     if launcher is None:
         yield
         return
+    global _gone
     previous = signal.signal(signal.SIGTERM, _sigterm)
     die_with_parent(signal.SIGTERM)
-    gone = False
     try:
         if os.getppid() != launcher:  # it died before the request was in place
-            raise LauncherGone(f"the sweep's launching process {launcher} is gone")
+            _gone = f"the sweep's launching process {launcher} is gone"
+        stop_if_launcher_gone()
         yield
         stop_if_launcher_gone()
-    except LauncherGone:
-        gone = True
-        raise
     finally:
-        if not gone:
+        if _gone is None:
             die_with_parent(0)
             signal.signal(signal.SIGTERM, previous)
 

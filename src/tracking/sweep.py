@@ -7,9 +7,10 @@ and the keys the sweep varies to the jobs through the environment (inherited by
 joblib workers and local Ray workers; elsewhere jobs find the parent by its
 ``sweep_id`` tag). Where the jobs run in workers forked from this process
 (``jobs_forked_here``), the sweep's tracking helper makes the parent and the jobs' runs
-(src/tracking/sweep_helper.py): this process only checks the store and says what to make. ``on_multirun_end`` ends it FINISHED; when a job failed or the
-sweep was interrupted (Hydra then skips that hook) it ends FAILED at exit, and
-any child still RUNNING (its worker stopped by Ctrl-C) ends KILLED.
+(src/tracking/sweep_helper.py): this process only checks the store and says what to
+make. ``on_multirun_end`` ends it FINISHED; when a job failed or the sweep was
+interrupted (Hydra then skips that hook) it ends FAILED at exit, and any child still
+RUNNING (its worker stopped by Ctrl-C) ends KILLED.
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ folder only this user can enter) and talk to it as a single run talks to its hel
 MLflow calls one at a time. A job's run is made once its parent is.
 
 Only where the jobs run in processes forked from the launcher
-(``hydra/launcher=joblib_fork``, src/launcher.py ``forks_workers``); with any other
+(``hydra/launcher=joblib_fork``, src/tracking/sweep.py ``jobs_forked_here``); with any other
 launcher, or untracked, the callback ends it and the sweep tracks as before. The
 endings are the in-process ones: a job's error ends its run FAILED (KILLED on Ctrl-C
 or its launcher gone), a killed job's run ends KILLED (its connection closes), a sweep
