@@ -3,7 +3,9 @@
 Only deterministic content, so a rerun with the same config hashes the same:
 ``metrics.json``, ``tags.json`` (the diagnosis, as MLflow tags it), ``costs.csv``,
 ``params.npz``, ``config.yaml``, ``dataset.json`` (the data's hashes and sizes, a few
-examples), ``cost.png`` and, for 2D data, ``boundary.png``; a tracked run adds
+examples as the dataset gives them), ``normalization.json`` (with ``normalize``: the
+training split's mean and std, which the logged model applies to its input),
+``cost.png`` and, for 2D data, ``boundary.png``; a tracked run adds
 ``gradcheck.json`` (its at-init gradient check). The pipeline keeps these as DVC
 outputs; the tracking logs the directory into MLflow, the same way live or later
 (``python -m src.tracking.relog DIR``): the directory is the run.
@@ -36,21 +38,24 @@ def write(result, run, directory: str | Path, draw=figures.draw) -> Path:
     atomic_write_text(directory / "costs.csv", "\n".join(lines) + "\n")
     atomic_write_npz(directory / "params.npz", **{k: np.asarray(v) for k, v in result.params.items()})
     atomic_write_text(directory / "config.yaml", run.to_yaml())
-    atomic_write_json(directory / "dataset.json", dataset_facts(result.dataset))
+    atomic_write_json(directory / "dataset.json", dataset_facts(result.dataset, result.input_example))
+    if result.input_stats is not None:
+        atomic_write_json(directory / "normalization.json", result.input_stats.to_dict())
     train = result.dataset.train
     draw(result.cost_steps, result.costs, result.params, train.X, train.Y, directory, title(run))
     return directory
 
 
-def dataset_facts(dataset, examples: int = 5) -> dict:
+def dataset_facts(dataset, example: np.ndarray) -> dict:
     """What the tracking says of a run's data: its hash, each split's hash and size, the
-    number of features, and the first training examples as rows (the model's input example)."""
+    number of features, and ``example``: training examples as rows, as the dataset gives
+    them (the model's input example)."""
     return {
         "digest": dataset.digest(),
         "features": int(dataset.train.X.shape[0]),
         "splits": {name: {"digest": dataset.digest(name), "examples": int(split.X.shape[1])}
                    for name, split in dataset.splits.items()},
-        "example": dataset.train.X[:, :examples].T.tolist(),
+        "example": np.asarray(example).tolist(),
     }
 
 

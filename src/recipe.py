@@ -4,7 +4,7 @@ One place says how a run is made, and everything that trains or re-creates a
 run uses it (the train and gradcheck CLIs, the pipeline's stages and studies):
 
 1. the data: the configured dataset, standardised with its training statistics
-   when ``normalize`` (``load_dataset``);
+   when ``normalize`` (``load_dataset``, ``input_transform``);
 2. the starting weights: input size from the data, the hidden ``layers``, a
    sigmoid or softmax output, batch norm if asked (``initial_params``), drawn
    from the run's randomness (src/randomness.py);
@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 from .config import RunConfig
 from .data import datasets
 from .data.augment import augment_split
-from .data.standardize import standardize
+from .data.standardize import Stats, standardize
 from .diagnosis import diagnose_accuracy
 from .errors import InputError
 from .nn import kernels
@@ -40,6 +40,7 @@ from .randomness import make_randomness
 
 COMPILED_FROM_ITERATIONS = 20_000  # engine=auto: shorter runs keep the numpy kernel (see engine)
 AUGMENT_STREAM = 8  # seeds augmentation's generator together with the run's seed
+INPUT_EXAMPLES = 5  # training examples a run keeps as the model's input example
 
 
 @dataclass
@@ -53,13 +54,27 @@ class RunResult:
     seconds: float = 0.0
     # Labels for MLflow tags (not numbers): the bias/variance diagnosis and its next step.
     tags: dict[str, str] = field(default_factory=dict)
+    # The input as the dataset gives it, which the logged model takes: the standardisation
+    # training applied to it (None without ``normalize``) and a few training examples, as rows.
+    input_stats: Stats | None = None
+    input_example: np.ndarray | None = None
+
+
+def load_raw_dataset(run: RunConfig) -> datasets.Dataset:
+    """The configured dataset as its file or generator gives it."""
+    options = dict(run.dataset)
+    return datasets.load(options.pop("name"), **options)
+
+
+def input_transform(run: RunConfig, raw: datasets.Dataset) -> tuple[datasets.Dataset, Stats | None]:
+    """``raw`` as the network sees it, standardised with its training statistics if
+    ``normalize``, and those statistics (None if not)."""
+    return standardize(raw) if run.normalize else (raw, None)
 
 
 def load_dataset(run: RunConfig) -> datasets.Dataset:
-    """The configured dataset, standardised with its training statistics if asked."""
-    options = dict(run.dataset)
-    dataset = datasets.load(options.pop("name"), **options)
-    return standardize(dataset)[0] if run.normalize else dataset
+    """The configured dataset as the network sees it (``input_transform``)."""
+    return input_transform(run, load_raw_dataset(run))[0]
 
 
 def initial_params(run: RunConfig, dataset: datasets.Dataset, randomness=None) -> dict[str, np.ndarray]:
@@ -135,7 +150,8 @@ def train(run: RunConfig, on_cost=None) -> RunResult:
     """Train the configured network; its metrics (accuracy per split, final cost, the
     diagnosis's avoidable bias and variance) and, as tags, the bias/variance diagnosis,
     made here once, against ``bayes_error`` (by default the dataset's own)."""
-    dataset = load_dataset(run)
+    raw = load_raw_dataset(run)
+    dataset, stats = input_transform(run, raw)
     randomness = make_randomness(run.rng, run.seed, run.shuffle_seed)
     initial = initial_params(run, dataset, randomness)
     fit_train = training_split(run, dataset)
@@ -158,7 +174,8 @@ def train(run: RunConfig, on_cost=None) -> RunResult:
     metrics["avoidable_bias"], metrics["variance"] = found["avoidable_bias"], found["variance"]
     tags = {"diagnosis": found["diagnosis"], "next_step": found["next_step"], "diagnosis_split": held_out,
             "bayes_error": repr(bayes_error)}
-    return RunResult(fitted.params, initial, dataset, fitted.cost_steps, fitted.costs, metrics, seconds, tags)
+    return RunResult(fitted.params, initial, dataset, fitted.cost_steps, fitted.costs, metrics, seconds, tags,
+                     input_stats=stats, input_example=raw.train.X[:, :INPUT_EXAMPLES].T)
 
 
 def gradient_check(run: RunConfig, params: dict[str, np.ndarray], split: datasets.Split,

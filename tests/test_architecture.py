@@ -41,7 +41,7 @@ PARTS = {
 MAY_IMPORT = {
     "core": {"core"},
     "base": {"base"},
-    "data": {"data", "base"},
+    "data": {"data", "core", "base"},  # the core's input standardisation formula
     "config": {"config", "core", "data", "base"},
     "recipe": {"recipe", "config", "core", "data", "base"},
     "outputs": {"outputs", "core", "base"},

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..nn.standardize import standardize as standardize_input
 from .datasets import Dataset, Split
 
 
@@ -34,7 +35,7 @@ def fit(X_train: np.ndarray) -> Stats:
 
 
 def apply(X: np.ndarray, stats: Stats) -> np.ndarray:
-    return (X - stats.mean) / stats.std
+    return standardize_input(X, stats.mean, stats.std)
 
 
 def standardize(dataset: Dataset) -> tuple[Dataset, Stats]:

@@ -208,7 +208,8 @@ def log_directory(client, run_id: str, out_dir: Path, extra_metrics: dict | None
     log_inputs(client, run_id, dataset_inputs(config["dataset"], data))
     client.log_artifacts(run_id, str(out_dir))
     if config.get("log_model", True):
-        log_model(run_id, out_dir / "params.npz", data["example"])
+        normalization = out_dir / "normalization.json"
+        log_model(run_id, out_dir / "params.npz", data["example"], normalization if normalization.is_file() else None)
 
 
 def _json(path: Path) -> dict:
@@ -262,10 +263,11 @@ def dataset_inputs(dataset: dict, data: dict) -> list:
     return inputs
 
 
-def log_model(run_id: str, weights: Path, example: list[list[float]]) -> None:
+def log_model(run_id: str, weights: Path, example: list[list[float]], normalization: Path | None = None) -> None:
     """The trained network as the pyfunc model ``model`` of the run: MLflow's
     models-from-code (src/tracking/model.py, no pickle), its weights the run's
-    params.npz, examples as rows in and a class per row out."""
+    params.npz (and its input standardisation, ``normalization``, if it had one),
+    examples as rows in and a class per row out."""
     import numpy as np
     from mlflow.models import ModelSignature
     from mlflow.types import Schema, TensorSpec
@@ -282,7 +284,7 @@ def log_model(run_id: str, weights: Path, example: list[list[float]]) -> None:
         mlflow.pyfunc.log_model(
             name="model",
             python_model=str(MODEL_CODE),
-            artifacts={"weights": str(weights)},
+            artifacts={"weights": str(weights), **({"normalization": str(normalization)} if normalization else {})},
             signature=signature,
             input_example=example,
             pip_requirements=[f"{package}=={version}" for package, version in requirements.items()],

@@ -1,5 +1,6 @@
 """Every run's trained network, back from MLflow: ``mlflow.pyfunc.load_model("runs:/ID/model")``
-predicts what the project predicts, from rows, with no pickle anywhere in the model."""
+predicts what the project predicts, from rows as the dataset gives them (a run that
+standardised its input, the default, standardises them too), with no pickle anywhere."""
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ from mlflow.tracking import MlflowClient
 
 from src.config import RunConfig, compose
 from src.nn.model import predict
-from src.recipe import load_dataset
+from src.recipe import load_dataset, load_raw_dataset
 from src.train import run_job
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,11 +51,33 @@ def test_the_logged_model_predicts_as_the_project_does(logged, name):
     model = mlflow.pyfunc.load_model(f"runs:/{run_id}/model")
     with np.load(out_dir / "params.npz") as f:
         params = {k: f[k] for k in f.files}
-    test = load_dataset(RunConfig.parse(cfg)).test
-    expected = predict(test.X, params).ravel()
-    rows = np.ascontiguousarray(test.X.T)  # examples as rows: (m, n_features)
+    run = RunConfig.parse(cfg)
+    assert run.normalize and (out_dir / "normalization.json").is_file()
+    expected = predict(load_dataset(run).test.X, params).ravel()  # as the run's own test accuracy counts
+    raw = load_raw_dataset(run).test
+    rows = np.ascontiguousarray(raw.X.T)  # examples as rows: (m, n_features), as the dataset gives them
     np.testing.assert_array_equal(model.predict(rows), expected)
     np.testing.assert_array_equal(np.asarray(model.predict(pd.DataFrame(rows))).ravel(), expected)
+    accuracy = json.loads((out_dir / "metrics.json").read_text())["test_accuracy"]
+    assert np.mean(model.predict(rows) == raw.Y.ravel()) == pytest.approx(accuracy, abs=1e-12)
+
+
+def test_a_run_without_normalize_logs_a_model_that_takes_the_examples_as_they_are(tmp_path, monkeypatch):
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    cfg = compose(["dataset=moons", "num_iterations=100", "normalize=false", f"out_dir={tmp_path / 'run'}"])
+    run_job(cfg)
+    assert not (tmp_path / "run" / "normalization.json").exists()
+    client = MlflowClient(uri)
+    [run] = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    mlflow.set_tracking_uri(uri)
+    model = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+    with np.load(tmp_path / "run" / "params.npz") as f:
+        params = {k: f[k] for k in f.files}
+    test = load_raw_dataset(RunConfig.parse(cfg)).test
+    np.testing.assert_array_equal(model.predict(np.ascontiguousarray(test.X.T)), predict(test.X, params).ravel())
 
 
 def test_the_model_is_code_and_weights_with_a_signature_and_no_pickle(logged):
@@ -78,8 +101,8 @@ def test_the_model_is_code_and_weights_with_a_signature_and_no_pickle(logged):
 def test_mlflow_models_predict_works_offline_on_a_csv(logged, tmp_path):
     uri, runs = logged
     run_id, cfg, out_dir = runs["moons"]
-    test = load_dataset(RunConfig.parse(cfg)).test
-    pd.DataFrame(test.X.T, columns=["x1", "x2"]).to_csv(tmp_path / "X.csv", index=False)
+    raw = load_raw_dataset(RunConfig.parse(cfg)).test
+    pd.DataFrame(raw.X.T, columns=["x1", "x2"]).to_csv(tmp_path / "X.csv", index=False)  # as the dataset gives them
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-m", "mlflow", "models", "predict", "-m", f"runs:/{run_id}/model", "-i", str(tmp_path / "X.csv"),
@@ -90,7 +113,7 @@ def test_mlflow_models_predict_works_offline_on_a_csv(logged, tmp_path):
     with np.load(out_dir / "params.npz") as f:
         params = {k: f[k] for k in f.files}
     predictions = json.loads((tmp_path / "out.json").read_text())["predictions"]
-    assert predictions == predict(test.X, params).ravel().tolist()
+    assert predictions == predict(load_dataset(RunConfig.parse(cfg)).test.X, params).ravel().tolist()
 
 
 def test_logging_a_model_maps_no_installed_distribution(tmp_path):
