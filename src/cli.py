@@ -11,7 +11,7 @@ import sys
 from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
-from .errors import InputError
+from .errors import Abort, InputError
 from .nn.errors import DivergedError
 from .workers import mark_launcher
 
@@ -71,7 +71,10 @@ def report_errors(main):
     @functools.wraps(main)
     def wrapper(*args, **kwargs):
         try:
-            return main(*args, **kwargs)
+            try:
+                return main(*args, **kwargs)
+            except Abort as abort:
+                raise abort.error from None
         except EXPECTED as error:
             if os.environ.get("IMPROVING_DNN_DEBUG"):
                 raise

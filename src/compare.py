@@ -76,12 +76,17 @@ def _numeric_if_possible(column: pd.Series) -> pd.Series:
 
 
 def sweep_parent(client, experiment_id: str, sweep: str) -> str:
-    """The parent run id for ``--sweep``: an id, or ``latest`` for the newest sweep."""
+    """The parent run id for ``--sweep``: a sweep's parent run id, or ``latest`` for
+    the newest sweep. Either must be a sweep of the experiment: an unknown id would
+    otherwise read as a sweep without runs."""
+    query = "tags.sweep_parent = 'true'"
     if sweep != "latest":
-        return sweep
-    found = client.search_runs([experiment_id], "tags.sweep_parent = 'true'", order_by=["attributes.start_time DESC"], max_results=1)
+        quoted = sweep.replace("'", "\\'")  # as find_parent quotes a sweep id (src/tracking/runs.py)
+        query += f" and attributes.run_id = '{quoted}'"
+    found = client.search_runs([experiment_id], query, order_by=["attributes.start_time DESC"], max_results=1)
     if not found:
-        raise InputError(f"--sweep: no sweep in experiment {store.experiment_name()!r}")
+        which = "" if sweep == "latest" else f" {sweep}"
+        raise InputError(f"--sweep: no sweep{which} in experiment {store.experiment_name()!r}")
     return found[0].info.run_id
 
 

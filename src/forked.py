@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from multiprocessing.connection import Connection
 from typing import Callable
 
@@ -53,3 +54,20 @@ def end(conn: Connection, pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
+
+
+def wait(pid: int, timeout: float) -> bool:
+    """Reap the helper ``pid`` once it exits, waiting at most ``timeout`` seconds: False
+    if it still runs then. (Polled: ``os.waitpid`` itself has no timeout.)"""
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return True
+        except ChildProcessError:  # reaped already
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(pause)
+        pause = min(2 * pause, 0.01)

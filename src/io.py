@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 import zipfile
 from pathlib import Path
 
@@ -19,15 +19,27 @@ def atomic_path(path: str | Path):
     """Yield a temp path in the target's directory; rename it onto ``path`` on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
-    os.close(fd)
+    tmp = _new_file(path)
     try:
-        yield Path(tmp)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _new_file(path: Path) -> Path:
+    """Create an empty hidden ``.NAME.<random>.tmp<suffix>`` beside ``path``. Not
+    tempfile.mkstemp: its files are owner-only (0600), a mode the rename would keep;
+    0666 here lets the umask decide, as open() does."""
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue  # another writer's temp file took that name: draw another
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

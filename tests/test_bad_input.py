@@ -47,6 +47,12 @@ def _write(path: Path, content: bytes) -> Path:
     return path
 
 
+def _npy(path: Path) -> Path:
+    with open(path, "wb") as f:  # np.save would add ".npy" to the name
+        np.save(f, np.zeros((2, 3)))
+    return path
+
+
 def _pickled_npz(path: Path) -> Path:
     np.savez(path, X_train=np.array([{"evil": 1}], dtype=object), Y_train=np.zeros((1, 1)),
              X_test=np.zeros((2, 1)), Y_test=np.zeros((1, 1)))
@@ -78,7 +84,16 @@ CASES = {
     ),
     "corrupt .npz": (
         lambda tmp: ["dataset=npz", f"dataset.path={_write(tmp / 'corrupt.npz', b'PK' + bytes(2) + b'cut')}"],
-        "corrupt.npz",
+        "corrupt.npz is not a valid .npz file",
+    ),
+    # np.load takes a non-zip file for a pickle (refused as "pickled data") or an .npy
+    "garbage .npz": (
+        lambda tmp: ["dataset=npz", f"dataset.path={_write(tmp / 'garbage.npz', b'garbage')}"],
+        "garbage.npz is not a valid .npz file",
+    ),
+    ".npy as .npz": (
+        lambda tmp: ["dataset=npz", f"dataset.path={_npy(tmp / 'array.npz')}"],
+        "array.npz is not a valid .npz file",
     ),
     "pickled .npz": (lambda tmp: ["dataset=npz", f"dataset.path={_pickled_npz(tmp / 'pickled.npz')}"], "pickled.npz"),
     ".mat without the keys": (_mat_case("nokeys.mat", Xval=None, yval=None), "nokeys.mat"),
@@ -141,3 +156,17 @@ def test_tracking_server_not_running(tmp_path):
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     _assert_one_line_error(proc, "127.0.0.1")
+
+
+@pytest.mark.parametrize("launcher", ["joblib_fork", "basic"])
+def test_a_sweep_against_a_tracking_server_not_running_starts_no_job(tmp_path, launcher):
+    """Hydra turns a callback's error into a warning and launches the jobs anyway: the
+    sweep's callback stops it instead, with the one line and before any job."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{_free_port()}"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "src.train", "-m", "num_iterations=5", "lambd=0,0.7", f"hydra/launcher={launcher}",
+         f"out_dir={tmp_path / 'runs'}/${{lambd}}", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    _assert_one_line_error(proc, "127.0.0.1")
+    assert "Launching" not in proc.stdout + proc.stderr and not (tmp_path / "runs").exists()

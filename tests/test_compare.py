@@ -89,3 +89,25 @@ def test_missing_store_or_sweep_is_a_one_line_error(tmp_path, monkeypatch, capsy
     with pytest.raises(SystemExit):
         compare.main(["--sweep", "latest", "--out", str(tmp_path / "t")])
     assert capsys.readouterr().err.splitlines()[-1] == "error: --sweep: no sweep in experiment 'improving-dnn'"
+
+
+def test_unknown_sweep_id_is_a_one_line_error_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "compare")
+    client, experiment_id = store.open_store()
+    parent = client.create_run(experiment_id, run_name="sweep", tags={"sweep_parent": "true"}).info.run_id
+    child = client.create_run(experiment_id, run_name="job0", tags={tracking_runs.PARENT_TAG: parent}).info.run_id
+    client.log_batch(child, metrics=[Metric("test_accuracy", 0.9, 0, 0)])
+    lone = client.create_run(experiment_id, run_name="single").info.run_id
+
+    compare.main(["--sweep", parent, "--out", str(tmp_path / "table")])  # a sweep by its id
+    assert list(pd.read_csv(tmp_path / "table.csv")["run"]) == ["job0"]
+    before = (tmp_path / "table.md").read_text()
+    capsys.readouterr()
+
+    for unknown in ("deadbeef", lone):  # no such run; a run that is not a sweep
+        with pytest.raises(SystemExit) as exit_info:
+            compare.main(["--sweep", unknown, "--out", str(tmp_path / "table")])
+        assert exit_info.value.code == 1
+        assert capsys.readouterr().err == f"error: --sweep: no sweep {unknown} in experiment 'compare'\n"
+    assert (tmp_path / "table.md").read_text() == before  # not overwritten with an empty table

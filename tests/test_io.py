@@ -64,3 +64,17 @@ def test_object_arrays_are_refused(tmp_path):
     with pytest.raises(ValueError):
         atomic_write_npz(tmp_path / "bad.npz", X=np.array([{"a": 1}], dtype=object))
     assert not (tmp_path / "bad.npz").exists()
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_written_files_get_the_mode_open_gives(tmp_path, umask, mode):
+    # 0o666 & ~umask, like open(): not mkstemp's owner-only 0o600 whatever the umask.
+    previous = os.umask(umask)
+    try:
+        with atomic_path(tmp_path / "a.bin") as tmp:
+            tmp.write_bytes(b"x")
+        atomic_write_text(tmp_path / "b.md", "hello\n")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "a.bin").stat().st_mode & 0o777 == mode
+    assert (tmp_path / "b.md").stat().st_mode & 0o777 == mode

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
+from src.config import CONF_DIR as CONF  # importing src.config gives Hydra its defaults (optimizer/*)
 from src.errors import InputError
 from src.search import command, fine_ranges
 
 ROOT = Path(__file__).resolve().parents[1]
-CONF = ROOT / "conf"
 
 
 def compose_hydra(*overrides):
@@ -79,3 +79,16 @@ def test_twenty_trials_are_twenty_child_runs_spanning_three_decades_of_lambd(tmp
     assert all(1e-4 <= v <= 10 for v in lambds) and all(1e-4 <= v <= 1 for v in rates)
     assert math.log10(max(lambds) / min(lambds)) >= 3
     assert len(set(lambds)) == 20  # random, not a grid
+
+
+def test_unknown_sweep_says_so(tmp_path, monkeypatch, capsys):
+    from src import search
+    from src.tracking import store
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "search")
+    store.open_store()
+    with pytest.raises(SystemExit) as exit_info:
+        search.main(["--sweep", "deadbeef"])
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err == "error: --sweep: no sweep deadbeef in experiment 'search'\n"

@@ -234,6 +234,12 @@ def load_npz(path: str | None = None, multiclass: bool = False, **_) -> Dataset:
     [bayes_error]. Labels 0/1, or class ids 0..K-1 with ``multiclass``."""
     file = _existing_file(path, "dataset.path")
     try:
+        # An .npz is a zip archive: np.load reads anything else as .npy or a pickle,
+        # and with pickles refused calls garbage "pickled data". (An open file, so
+        # that an unreadable one is an OSError, not "not a zip".)
+        with open(file, "rb") as f:
+            if not zipfile.is_zipfile(f):
+                raise InputError(f"dataset.path: {file} is not a valid .npz file (not a zip archive)")
         with np.load(file, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:

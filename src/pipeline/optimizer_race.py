@@ -2,7 +2,7 @@
 
     python -m src.pipeline.optimizer_race OUT.json OUT.png      (stage ``optimizer_race``)
 
-Settings (params.yaml ``studies.optimizers``): Hydra ``overrides`` for the data and
+Settings (conf/studies.yaml ``optimizers``): Hydra ``overrides`` for the data and
 the net, the epoch ``budget`` and the learning-rate grid ``rates``. The target is
 the baseline's final training cost: plain full-batch gradient descent after
 ``budget`` epochs at its best rate of the grid (the lowest final cost). Every

@@ -59,7 +59,7 @@ def reap(client, experiment_ids: list[str]) -> list[str]:
         if is_alive(run.data.tags):
             continue
         why = (f"its process {run.data.tags.get(PID_TAG)} on {host()} is gone (killed, e.g. kill -9 or the OOM "
-               "killer); ended KILLED by the next run's check")
+               "killer); found and ended KILLED later")
         client.set_tag(run.info.run_id, ERROR_TAG, why)
         client.set_terminated(run.info.run_id, "KILLED")
         reaped.append(run.info.run_id)

@@ -21,6 +21,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from ..errors import Abort
 from ..forked import can_fork
 from . import sweep_helper
 from .reap import process_tags
@@ -61,6 +62,15 @@ class SweepCallback(Callback):
         self.helper = None  # the sweep's helper (src/tracking/sweep_helper.py) where it tracks
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        # Hydra turns a callback's error into a warning and launches the jobs anyway: a
+        # sweep whose store cannot be used (a server that does not answer) stops here,
+        # before any job, with its one-line error.
+        try:
+            self._start(config)
+        except Exception as error:
+            raise Abort(error) from error
+
+    def _start(self, config: DictConfig) -> None:
         helper = sweep_helper.take(enabled(config) and jobs_forked_here(config))
         if not enabled(config):
             return

@@ -26,6 +26,7 @@ import contextlib
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 from multiprocessing.connection import Connection
@@ -91,14 +92,19 @@ class SweepHelper:
         if self.conn.poll(HELPER_TIMEOUT):
             self.conn.recv()
 
-    def close(self) -> None:
+    def close(self, timeout: float = HELPER_TIMEOUT) -> None:
         """No more runs: the helper ends once its jobs' connections have closed (at once
-        if it made nothing: it may still be importing)."""
+        if it made nothing: it may still be importing). One still running ``timeout``
+        seconds later (an MLflow call that hangs) is killed, with a warning: the runs it
+        leaves RUNNING are ended KILLED by the next run's reaper (src/tracking/reap.py)."""
         if self.opened:
             with contextlib.suppress(OSError):
                 self.conn.close()
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self.pid, 0)
+            if not forked.wait(self.pid, timeout):
+                print(f"warning: the sweep's tracking helper (pid {self.pid}) had not finished after {timeout:g} s; "
+                      "killed it. Runs it left RUNNING end KILLED when the next run starts (or: "
+                      "python -m src.compare --reap).", file=sys.stderr)
+                forked.end(self.conn, self.pid)
         else:
             forked.end(self.conn, self.pid)
         shutil.rmtree(self.folder, ignore_errors=True)
