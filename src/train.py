@@ -17,7 +17,7 @@ from omegaconf import DictConfig
 from . import artifacts, figures, recipe
 from .tracking import sweep_helper
 from .tracking.background import prefork, track
-from .tracking.runs import sweep_job
+from .tracking.runs import run_name, sweep_job
 from .cli import run
 from .config import CONF_DIR, RunConfig
 from .data.datasets import SPLITS
@@ -62,7 +62,10 @@ def run_job(cfg: DictConfig) -> float:
                 alone = not run_config.tracking and sweep_job() is None
                 with figures.drawing(in_helper=alone) as draw:
                     result = train_holding_warnings(run_config, on_cost=on_cost)
-                    print(summary(result))
+                    # A sweep's jobs finish in any order: each line says which run it is, and goes
+                    # out in one write (print writes its newline apart: parallel jobs' lines interleaved).
+                    line = f"{run_name(cfg)}: {summary(result)}" if sweep_job() else summary(result)
+                    print(line + "\n", end="", flush=True)
                     artifacts.write(result, run_config, out_dir, draw=draw)
                 if run_config.tracking:
                     check = recipe.gradient_check(run_config, result.initial_params, result.dataset.train, GRADCHECK_EXAMPLES)

@@ -74,9 +74,14 @@ def client_runs(uri: str) -> tuple[MlflowClient, list[dict]]:
 
 def test_sweep_into_sqlite(tmp_path):
     uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
-    run_sweep(tmp_path, uri, *GRID)
+    proc = run_sweep(tmp_path, uri, *GRID)
     client, runs = client_runs(uri)
     check_sweep(runs, lambda run_id: [(m.step, m.value) for m in client.get_metric_history(run_id, "cost")])
+    # Each job's result line, whole, says which run it is (jobs end in any order).
+    lines = [line for line in proc.stdout.splitlines() if "accuracy" in line]
+    children = [r for r in runs if "mlflow.parentRunId" in r["tags"]]
+    assert sorted(line.split(": train accuracy")[0] for line in lines) == sorted(r["name"] for r in children)
+    assert all(line.count("accuracy") == 2 for line in lines)  # train and test, one job's
     assert (tmp_path / "multirun" / "3" / "params.npz").is_file()
     child = next(r for r in runs if "mlflow.parentRunId" in r["tags"])
     assert {"config.yaml", "params.npz", "cost.png", "boundary.png"} <= {a.path for a in client.list_artifacts(child["id"])}
