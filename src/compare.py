@@ -81,8 +81,7 @@ def sweep_parent(client, experiment_id: str, sweep: str) -> str:
     otherwise read as a sweep without runs."""
     query = "tags.sweep_parent = 'true'"
     if sweep != "latest":
-        quoted = sweep.replace("'", "\\'")  # as find_parent quotes a sweep id (src/tracking/runs.py)
-        query += f" and attributes.run_id = '{quoted}'"
+        query += f" and attributes.run_id = {tracking_runs.quoted(sweep)}"
     found = client.search_runs([experiment_id], query, order_by=["attributes.start_time DESC"], max_results=1)
     if not found:
         which = "" if sweep == "latest" else f" {sweep}"

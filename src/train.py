@@ -59,12 +59,12 @@ def run_job(cfg: DictConfig) -> float:
                 # An untracked single run draws its figures in a helper that imports matplotlib as
                 # it trains. (A sweep's jobs keep both cores busy; a tracked run's other core is its
                 # tracking helper's, the slower of the two: the job's own core is free to draw.)
-                alone = not run_config.tracking and sweep_job() is None
-                with figures.drawing(in_helper=alone) as draw:
+                in_sweep = sweep_job() is not None
+                with figures.drawing(in_helper=not run_config.tracking and not in_sweep) as draw:
                     result = train_holding_warnings(run_config, on_cost=on_cost)
                     # A sweep's jobs finish in any order: each line says which run it is, and goes
                     # out in one write (print writes its newline apart: parallel jobs' lines interleaved).
-                    line = f"{run_name(cfg)}: {summary(result)}" if sweep_job() else summary(result)
+                    line = f"{run_name(cfg)}: {summary(result)}" if in_sweep else summary(result)
                     print(line + "\n", end="", flush=True)
                     artifacts.write(result, run_config, out_dir, draw=draw)
                 if run_config.tracking:

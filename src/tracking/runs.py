@@ -104,13 +104,18 @@ def sweep_job() -> tuple[str, int] | None:
     return str(hydra_cfg.sweep.dir), int(hydra_cfg.job.num)
 
 
+def quoted(value: str) -> str:
+    """``value`` as a string literal of an MLflow search filter."""
+    escaped = value.replace("'", "\\'")
+    return f"'{escaped}'"
+
+
 def find_parent(client, experiment_id: str, sweep_id: str) -> str | None:
     if os.environ.get(PARENT_RUN_ENV):
         return os.environ[PARENT_RUN_ENV]
-    sweep = sweep_id.replace("'", "\\'")
     found = client.search_runs(
         [experiment_id],
-        filter_string=f"tags.sweep_id = '{sweep}' and tags.sweep_parent = 'true' and attributes.status = 'RUNNING'",
+        filter_string=f"tags.sweep_id = {quoted(sweep_id)} and tags.sweep_parent = 'true' and attributes.status = 'RUNNING'",
         order_by=["attributes.start_time DESC"],
         max_results=1,
     )
